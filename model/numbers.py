@@ -1,0 +1,268 @@
+"""COUNT text -> integer: digits (Western, Arabic-Indic, Persian) and Arabic number words.
+
+:func:`parse_count` turns the text of a COUNT span (SCHEMA.md: "the numeral alone (digits,
+number words, or a vague quantifier such as عشرات)") into an ``int``, or ``None`` where the
+text states no exact number.
+
+Rules:
+- digits in any of the three digit sets, with thousands separators (``1,200``, ``١٬٢٠٠``,
+  ``1.200``) and a decimal before a scale word (``1.5 مليون``, ``٢٫٥ ألف``);
+- number words, masculine and feminine, with case endings and diacritics (ثلاثة/ثلاث/ثلاثاً،
+  عشرين/عشرون، مئة/مائة، ألف/آلاف)، compounds (خمسة وعشرين، ثلاثمئة، ثلاث مئة، ألف ومئتان،
+  أحد عشر)، digit + scale word (3 آلاف)، clitics و/ف/ب/ل/ك and the article ال (والعشرين،
+  بثلاثة، الثلاثة)؛ duals of scale words (مئتين، ألفين، مليونين) are numbers, other duals
+  (قتيلين، غارتين) are not;
+- a leading approximator (نحو، حوالي، قرابة، أكثر من، ما لا يقل عن ...) is skipped and the
+  stated number kept: ``أكثر من 20`` -> 20 (the record keeps the text for the nuance);
+- vague quantifiers -> ``None``: عشرات، مئات، آلاف (alone)، ألوف، بضع/بضعة، عدة، العديد،
+  ``عشرات الآلاف``، a range (``20-25``)، ``نيف``;
+- parsing stops at the first word that is not part of the number (``49 عنصراً`` -> 49); text
+  with no number before such a word gives ``None``.
+
+The word list is pyarabic's (``pyarabic.number_const.NUMBER_WORDS``). Its own
+``pyarabic.number.text2number`` is not used as is, because (checked with pyarabic 0.6.15):
+it returns 0 (not None) for text without a number; it skips unknown words anywhere, so
+``ثلاثة أطفال وأربعة`` -> 7; it reads no digits (``27`` -> 0); it does not strip the article
+(``الثلاثة`` -> 0); ``ثلاث مئة`` -> 103; ``آلاف`` alone -> 1000 and ``مئات`` -> 0 (no vague
+quantifiers); and it lacks مائتين، اثنتين، اثنتي عشرة. :func:`parse_count` fixes those.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["parse_count", "normalize_word"]
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
+_SEPARATORS = ",\u066c\u060c'\u2019"  # thousands: comma, Arabic thousands sep, Arabic comma
+_DECIMAL = ".\u066b"  # full stop, Arabic decimal separator
+_PUNCT = "\"'«»“”()[]{}:;؛!؟?…"
+
+# words added to pyarabic's table (surface forms; normalised below)
+_EXTRA_WORDS = {
+    "مائتان": 200, "مائتين": 200, "مئتا": 200, "مائتا": 200, "مئتي": 200, "مائتي": 200,
+    "اثنتان": 2, "اثنتين": 2, "اثنتا": 2, "اثنتي": 2, "ثنتين": 2, "ثنتان": 2,
+    "عشرات": None, "ثمانمائة": 800, "ثمانيمائة": 800, "ثمانيمئة": 800, "ثمانيا": 8,
+    "ألفاً": 1000, "ألوف": None, "احدى": 1, "ثلاثمية": 300,
+}
+# vague quantifiers: a COUNT made of these (with or without a number) has no value
+_VAGUE = {"عشرات", "مئات", "مئآت", "مئاة", "بضع", "بضعة", "عدة", "عديد", "العديد", "نيف", "نيفا",
+          "كثير", "كثيرون", "كثيرين", "الكثير", "ألوف", "عشرة الاف"}
+# scale plurals that are vague when no number precedes them (آلاف alone, but ثلاثة آلاف)
+_VAGUE_PLURAL_SCALES = {"آلاف", "ملايين", "مليارات", "ألوف"}
+# leading approximators: skipped (the number stated is kept)
+_APPROX = [
+    "ما لا يقل عن", "ما يزيد عن", "ما يزيد على", "ما يقارب", "ما يقرب من", "لا يقل عن",
+    "أكثر من", "اكثر من", "أقل من", "أزيد من", "أربى على", "قرابة", "نحو", "حوالي", "حوالى",
+    "زهاء", "قرابه", "تقريبا", "ما مجموعه", "مجموع", "إجمالي", "فقط", "قد", "الى", "إلى",
+]
+_HALF = {"نصف": 0.5, "ربع": 0.25}
+
+
+def normalize_word(word: str) -> str:
+    """NFC, no diacritics/tatweel, bare alef for أ إ آ ٱ, ي for ى, ه for ة (lookup key)."""
+    word = unicodedata.normalize("NFC", word)
+    word = _TASHKEEL.sub("", word)
+    word = re.sub("[أإآٱ]", "ا", word)
+    return word.replace("ى", "ي").replace("ة", "ه")
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, int | None], set[str], set[str], list[list[str]]]:
+    try:
+        from pyarabic.number_const import NUMBER_WORDS
+    except ImportError:  # pragma: no cover - pyarabic is a dependency; keep a fallback
+        NUMBER_WORDS = {}
+    words: dict[str, int | None] = {}
+    for surface, value in {**_BASE_WORDS, **NUMBER_WORDS, **_EXTRA_WORDS}.items():
+        words[normalize_word(surface)] = value
+    vague = {normalize_word(w) for w in _VAGUE}
+    plural_scales = {normalize_word(w) for w in _VAGUE_PLURAL_SCALES}
+    approx = sorted(
+        ([normalize_word(t) for t in phrase.split()] for phrase in _APPROX), key=len, reverse=True
+    )
+    return words, vague, plural_scales, approx
+
+
+# a minimal table used only if pyarabic cannot be imported
+_BASE_WORDS = {
+    "واحد": 1, "واحدة": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "أربع": 4,
+    "خمسة": 5, "خمس": 5, "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8,
+    "تسعة": 9, "تسع": 9, "عشرة": 10, "عشر": 10, "عشرون": 20, "عشرين": 20, "ثلاثون": 30,
+    "ثلاثين": 30, "أربعون": 40, "أربعين": 40, "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60,
+    "سبعون": 70, "سبعين": 70, "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90, "مئة": 100,
+    "مائة": 100, "مئتان": 200, "مئتين": 200, "ألف": 1000, "ألفا": 1000, "ألفان": 2000,
+    "ألفين": 2000, "آلاف": 1000, "مليون": 10**6, "ملايين": 10**6, "أحد": 1, "إحدى": 1,
+}
+
+_CLITICS = ("و", "ف", "ب", "ل", "ك")
+_NUMBER_TOKEN = re.compile(r"^\d[\d" + re.escape(_SEPARATORS + _DECIMAL) + r"]*$")
+
+
+def _digit_value(token: str, before_scale: bool) -> float | None:
+    """Value of a digit token (after digit-set translation), or None if malformed."""
+    token = token.rstrip(_SEPARATORS + _DECIMAL)
+    if re.fullmatch(r"\d+", token):
+        return int(token)
+    if re.fullmatch(r"\d{1,3}([,\u066c'\u2019]\d{3})+", token):
+        return int(re.sub(r"\D", "", token))
+    if re.fullmatch(r"\d+[.\u066b]\d+", token):
+        integer, fraction = re.split(r"[.\u066b]", token)
+        if before_scale:
+            return float(f"{integer}.{fraction}")
+        if "." in token and re.fullmatch(r"\d{1,3}(\.\d{3})+", token):
+            return int(integer + fraction)  # 1.200 written with a dot as thousands separator
+        return None
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", token):
+        return int(token.replace(".", ""))
+    return None
+
+
+def _lookup(token: str, words: dict) -> tuple[bool, int | None]:
+    """(found, value) for a normalised word, trying clitics and the article."""
+    candidates = [token]
+    for c in _CLITICS:
+        if token.startswith(c) and len(token) > 2:
+            candidates.append(token[1:])
+    more = []
+    for cand in candidates:
+        if cand.startswith("ال") and len(cand) > 3:
+            more.append(cand[2:])
+        if cand.startswith("لل") and len(cand) > 3:  # لل = ل + ال
+            more.append(cand[2:])
+    for cand in candidates + more:
+        if cand in words:
+            return True, words[cand]
+    return False, None
+
+
+def _strip_clitics(token: str) -> str:
+    for prefix in ("وبال", "وال", "بال", "فال", "لل", "وب", "ول", "و", "ب", "ل", "ال"):
+        rest = token[len(prefix):]
+        if token.startswith(prefix) and rest and rest[0].isdigit():
+            return rest
+    return token
+
+
+def _tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text).translate(_DIGITS)
+    text = _TASHKEEL.sub("", text)
+    for ch in _PUNCT:
+        text = text.replace(ch, " ")
+    # split "3آلاف"/"آلاف3" and "20-25"
+    text = re.sub(r"(?<=\d)(?=[^\d\s" + re.escape(_SEPARATORS + _DECIMAL + "-") + r"])", " ", text)
+    return [t for t in text.split() if t]
+
+
+def parse_count(text: str | None) -> int | None:
+    """The integer a COUNT text states, or ``None`` (vague, no number, not a string)."""
+    if not isinstance(text, str):
+        return None
+    words, vague, plural_scales, approx = _tables()
+    tokens = _tokens(text)
+    norm = [normalize_word(t) for t in tokens]
+    if not norm:
+        return None
+    # any vague quantifier anywhere -> no exact value
+    for t in norm:
+        bare = _lookup_bare(t)
+        if t in vague or bare in vague:
+            return None
+    # skip leading approximators
+    i = 0
+    changed = True
+    while changed and i < len(norm):
+        changed = False
+        for phrase in approx:
+            if norm[i : i + len(phrase)] == phrase:
+                i += len(phrase)
+                changed = True
+                break
+    total = 0.0
+    partial = 0.0
+    last_scale = 0
+    found = False
+    while i < len(norm):
+        raw, tok = tokens[i], norm[i]
+        tok_digits = _strip_clitics(tok)
+        if tok_digits and tok_digits[0].isdigit():
+            if "-" in tok_digits or (found and partial and not _is_scale_next(norm, i, words)):
+                # a range (20-25) or a second bare number after a number: stop / vague
+                if "-" in tok_digits:
+                    return None
+                break
+            nxt = norm[i + 1] if i + 1 < len(norm) else ""
+            value = _digit_value(tok_digits, before_scale=_is_scale(nxt, words))
+            if value is None:
+                return None
+            partial += value
+            found = True
+            i += 1
+            continue
+        if tok in ("و",):  # a detached conjunction between number words
+            i += 1
+            continue
+        bare = tok[1:] if tok.startswith("و") and tok not in words else tok
+        if bare in _HALF_N and last_scale:
+            total += _HALF_N[bare] * last_scale
+            i += 1
+            continue
+        ok, value = _lookup(tok, words)
+        if not ok:
+            break
+        if value is None:
+            return None
+        if value >= 1000 and value % 1000 == 0:
+            scale = _scale_of(value)
+            if partial == 0:
+                if _lookup_bare(tok) in plural_scales:
+                    return None  # آلاف / ملايين alone: vague
+                partial = value // scale
+            total += partial * scale
+            partial = 0
+            last_scale = scale
+        elif value == 100 and 0 < partial < 10:
+            partial *= 100  # ثلاث مئة
+        else:
+            partial += value
+        found = True
+        i += 1
+    if not found:
+        return None
+    result = total + partial
+    if result != int(result):
+        return None
+    return int(result)
+
+
+_HALF_N = {normalize_word(k): v for k, v in _HALF.items()}
+
+
+def _scale_of(value: int) -> int:
+    for scale in (10**9, 10**6, 1000):
+        if value % scale == 0:
+            return scale
+    return 1  # pragma: no cover
+
+
+def _lookup_bare(tok: str) -> str:
+    """Word without clitic/article, for set membership tests."""
+    for prefix in ("وبال", "وال", "بال", "فال", "لل", "ال", "وب", "و", "ب"):
+        if tok.startswith(prefix) and len(tok) - len(prefix) >= 3:
+            rest = tok[len(prefix):]
+            return rest
+    return tok
+
+
+def _is_scale(tok: str, words: dict) -> bool:
+    if not tok:
+        return False
+    ok, value = _lookup(tok, words)
+    return bool(ok and value and value >= 1000 and value % 1000 == 0)
+
+
+def _is_scale_next(norm: list[str], i: int, words: dict) -> bool:
+    return False
