@@ -37,9 +37,9 @@ __all__ = ["parse_count", "normalize_word"]
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
-_SEPARATORS = ",\u066c\u060c'\u2019"  # thousands: comma, Arabic thousands sep, Arabic comma
+_SEPARATORS = ",\u066c"  # thousands: comma, Arabic thousands separator
 _DECIMAL = ".\u066b"  # full stop, Arabic decimal separator
-_PUNCT = "\"'«»“”()[]{}:;؛!؟?…"
+_PUNCT = "\"'«»“”‘’()[]{}:;؛!؟?…\u060c"  # \u060c: Arabic comma
 
 # words added to pyarabic's table (surface forms; normalised below)
 _EXTRA_WORDS = {
@@ -49,15 +49,15 @@ _EXTRA_WORDS = {
     "ألفاً": 1000, "ألوف": None, "احدى": 1, "ثلاثمية": 300,
 }
 # vague quantifiers: a COUNT made of these (with or without a number) has no value
-_VAGUE = {"عشرات", "مئات", "مئآت", "مئاة", "بضع", "بضعة", "عدة", "عديد", "العديد", "نيف", "نيفا",
-          "كثير", "كثيرون", "كثيرين", "الكثير", "ألوف", "عشرة الاف"}
+_VAGUE = {"عشرات", "مئات", "بضع", "بضعة", "عدة", "عديد", "العديد", "نيف", "نيفا", "كثير",
+          "كثيرون", "كثيرين", "الكثير", "ألوف", "مئات", "عشرات"}
 # scale plurals that are vague when no number precedes them (آلاف alone, but ثلاثة آلاف)
 _VAGUE_PLURAL_SCALES = {"آلاف", "ملايين", "مليارات", "ألوف"}
 # leading approximators: skipped (the number stated is kept)
 _APPROX = [
     "ما لا يقل عن", "ما يزيد عن", "ما يزيد على", "ما يقارب", "ما يقرب من", "لا يقل عن",
     "أكثر من", "اكثر من", "أقل من", "أزيد من", "أربى على", "قرابة", "نحو", "حوالي", "حوالى",
-    "زهاء", "قرابه", "تقريبا", "ما مجموعه", "مجموع", "إجمالي", "فقط", "قد", "الى", "إلى",
+    "زهاء", "ما مجموعه", "مجموعه", "إجمالي", "فقط",
 ]
 _HALF = {"نصف": 0.5, "ربع": 0.25}
 
@@ -99,7 +99,6 @@ _BASE_WORDS = {
 }
 
 _CLITICS = ("و", "ف", "ب", "ل", "ك")
-_NUMBER_TOKEN = re.compile(r"^\d[\d" + re.escape(_SEPARATORS + _DECIMAL) + r"]*$")
 
 
 def _digit_value(token: str, before_scale: bool) -> float | None:
@@ -107,7 +106,7 @@ def _digit_value(token: str, before_scale: bool) -> float | None:
     token = token.rstrip(_SEPARATORS + _DECIMAL)
     if re.fullmatch(r"\d+", token):
         return int(token)
-    if re.fullmatch(r"\d{1,3}([,\u066c'\u2019]\d{3})+", token):
+    if re.fullmatch(r"\d{1,3}([,\u066c]\d{3})+", token):
         return int(re.sub(r"\D", "", token))
     if re.fullmatch(r"\d+[.\u066b]\d+", token):
         integer, fraction = re.split(r"[.\u066b]", token)
@@ -152,9 +151,10 @@ def _tokens(text: str) -> list[str]:
     text = _TASHKEEL.sub("", text)
     for ch in _PUNCT:
         text = text.replace(ch, " ")
-    # split "3آلاف"/"آلاف3" and "20-25"
-    text = re.sub(r"(?<=\d)(?=[^\d\s" + re.escape(_SEPARATORS + _DECIMAL + "-") + r"])", " ", text)
-    return [t for t in text.split() if t]
+    # split "3آلاف" into "3 آلاف" (a range "20-25" stays one token)
+    text = re.sub(r"(?<=\d)(?=[^\d\s" + re.escape(_SEPARATORS + _DECIMAL + "-/") + r"])", " ", text)
+    edge = _SEPARATORS + _DECIMAL + "-"
+    return [t.strip(edge) for t in text.split() if t.strip(edge)]
 
 
 def parse_count(text: str | None) -> int | None:
@@ -162,83 +162,71 @@ def parse_count(text: str | None) -> int | None:
     if not isinstance(text, str):
         return None
     words, vague, plural_scales, approx = _tables()
-    tokens = _tokens(text)
-    norm = [normalize_word(t) for t in tokens]
+    norm = [normalize_word(t) for t in _tokens(text)]
     if not norm:
         return None
-    # any vague quantifier anywhere -> no exact value
-    for t in norm:
-        bare = _lookup_bare(t)
-        if t in vague or bare in vague:
-            return None
-    # skip leading approximators
-    i = 0
-    changed = True
-    while changed and i < len(norm):
-        changed = False
-        for phrase in approx:
-            if norm[i : i + len(phrase)] == phrase:
-                i += len(phrase)
-                changed = True
-                break
-    total = 0.0
-    partial = 0.0
+    if any(t in vague or _bare(t) in vague for t in norm):
+        return None  # عشرات، بضعة آلاف، عدة ...
+    i = _skip_approximators(norm, approx)
+    total = partial = 0.0
     last_scale = 0
     found = False
     while i < len(norm):
-        raw, tok = tokens[i], norm[i]
-        tok_digits = _strip_clitics(tok)
-        if tok_digits and tok_digits[0].isdigit():
-            if "-" in tok_digits or (found and partial and not _is_scale_next(norm, i, words)):
-                # a range (20-25) or a second bare number after a number: stop / vague
-                if "-" in tok_digits:
-                    return None
-                break
+        tok = norm[i]
+        digits = _strip_clitics(tok)
+        if digits[:1].isdigit():
+            if "-" in digits or "/" in digits:
+                return None  # a range: 20-25
+            if partial:
+                break  # a second number right after a number: not part of this one
             nxt = norm[i + 1] if i + 1 < len(norm) else ""
-            value = _digit_value(tok_digits, before_scale=_is_scale(nxt, words))
+            value = _digit_value(digits, before_scale=_is_scale(nxt, words))
             if value is None:
                 return None
             partial += value
-            found = True
-            i += 1
-            continue
-        if tok in ("و",):  # a detached conjunction between number words
-            i += 1
-            continue
-        bare = tok[1:] if tok.startswith("و") and tok not in words else tok
-        if bare in _HALF_N and last_scale:
-            total += _HALF_N[bare] * last_scale
-            i += 1
-            continue
-        ok, value = _lookup(tok, words)
-        if not ok:
-            break
-        if value is None:
-            return None
-        if value >= 1000 and value % 1000 == 0:
-            scale = _scale_of(value)
-            if partial == 0:
-                if _lookup_bare(tok) in plural_scales:
-                    return None  # آلاف / ملايين alone: vague
-                partial = value // scale
-            total += partial * scale
-            partial = 0
-            last_scale = scale
-        elif value == 100 and 0 < partial < 10:
-            partial *= 100  # ثلاث مئة
+        elif tok == "و":  # a detached conjunction between number words
+            pass
+        elif last_scale and _bare(tok) in _HALF_N:  # مليون ونصف
+            total += _HALF_N[_bare(tok)] * last_scale
         else:
-            partial += value
+            ok, value = _lookup(tok, words)
+            if not ok:
+                break  # the first word that is not part of the number ends it
+            if value is None:
+                return None
+            if value >= 1000 and value % 1000 == 0:  # a scale word: ألف، آلاف، مليون، ألفين
+                scale = _scale_of(value)
+                if not partial:
+                    if _bare(tok) in plural_scales:
+                        return None  # آلاف / ملايين with no number before: vague
+                    partial = value // scale
+                total += partial * scale
+                partial = 0
+                last_scale = scale
+            elif value == 100 and 0 < partial < 10:
+                partial *= 100  # ثلاث مئة
+            else:
+                partial += value
         found = True
         i += 1
     if not found:
         return None
     result = total + partial
-    if result != int(result):
-        return None
-    return int(result)
+    return int(result) if result == int(result) else None
 
 
 _HALF_N = {normalize_word(k): v for k, v in _HALF.items()}
+
+
+def _skip_approximators(norm: list[str], approx: list[list[str]]) -> int:
+    i = 0
+    while True:
+        for phrase in approx:
+            if norm[i : i + len(phrase)] == phrase:
+                i += len(phrase)
+                break
+        else:
+            return i
 
 
 def _scale_of(value: int) -> int:
@@ -248,12 +236,11 @@ def _scale_of(value: int) -> int:
     return 1  # pragma: no cover
 
 
-def _lookup_bare(tok: str) -> str:
-    """Word without clitic/article, for set membership tests."""
+def _bare(tok: str) -> str:
+    """A word without its clitic/article (for set membership tests)."""
     for prefix in ("وبال", "وال", "بال", "فال", "لل", "ال", "وب", "و", "ب"):
         if tok.startswith(prefix) and len(tok) - len(prefix) >= 3:
-            rest = tok[len(prefix):]
-            return rest
+            return tok[len(prefix):]
     return tok
 
 
@@ -262,7 +249,3 @@ def _is_scale(tok: str, words: dict) -> bool:
         return False
     ok, value = _lookup(tok, words)
     return bool(ok and value and value >= 1000 and value % 1000 == 0)
-
-
-def _is_scale_next(norm: list[str], i: int, words: dict) -> bool:
-    return False
