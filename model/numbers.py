@@ -6,7 +6,8 @@ text states no exact number.
 
 Rules:
 - digits in any of the three digit sets, with thousands separators (``1,200``, ``١٬٢٠٠``,
-  ``1.200``) and a decimal before a scale word (``1.5 مليون``, ``٢٫٥ ألف``);
+  ``1.200``, the press's ``225ر29`` = 29,225) and a decimal before a scale word
+  (``1.5 مليون``, ``٢٫٥ ألف``, ``5ر1 مليون``);
 - number words, masculine and feminine, with case endings and diacritics (ثلاثة/ثلاث/ثلاثاً،
   عشرين/عشرون، مئة/مائة، ألف/آلاف)، compounds (خمسة وعشرين، ثلاثمئة، ثلاث مئة، ألف ومئتان،
   أحد عشر)، digit + scale word (3 آلاف)، clitics و/ف/ب/ل/ك and the article ال (والعشرين،
@@ -50,7 +51,7 @@ _EXTRA_WORDS = {
 }
 # vague quantifiers: a COUNT made of these (with or without a number) has no value
 _VAGUE = {"عشرات", "مئات", "بضع", "بضعة", "عدة", "عديد", "العديد", "نيف", "نيفا", "كثير",
-          "كثيرون", "كثيرين", "الكثير", "ألوف", "مئات", "عشرات"}
+          "كثيرون", "كثيرين", "الكثير", "ألوف"}
 # scale plurals that are vague when no number precedes them (آلاف alone, but ثلاثة آلاف)
 _VAGUE_PLURAL_SCALES = {"آلاف", "ملايين", "مليارات", "ألوف"}
 # leading approximators: skipped (the number stated is kept)
@@ -146,21 +147,33 @@ def _strip_clitics(token: str) -> str:
     return token
 
 
+_PUNCT_TO_SPACE = str.maketrans({ch: " " for ch in _PUNCT})
+# "3آلاف" -> "3 آلاف" (a range "20-25" stays one token)
+_DIGIT_THEN_WORD = re.compile(r"(?<=\d)(?=[^\d\s" + re.escape(_SEPARATORS + _DECIMAL + "-/") + r"])")
+_EDGE = _SEPARATORS + _DECIMAL + "-"
+
+
+# Egyptian/Gulf press writes 29,225 or 1.5 with ر between the digit groups, fraction first
+# in logical order: "225ر29" is 29.225 (a count: 29225), "5ر1 مليون" is 1.5 million
+_RA_SEPARATOR = re.compile(r"(\d+)ر(\d+)")
+
+
 def _tokens(text: str) -> list[str]:
-    text = unicodedata.normalize("NFC", text).translate(_DIGITS)
-    text = _TASHKEEL.sub("", text)
-    for ch in _PUNCT:
-        text = text.replace(ch, " ")
-    # split "3آلاف" into "3 آلاف" (a range "20-25" stays one token)
-    text = re.sub(r"(?<=\d)(?=[^\d\s" + re.escape(_SEPARATORS + _DECIMAL + "-/") + r"])", " ", text)
-    edge = _SEPARATORS + _DECIMAL + "-"
-    return [t.strip(edge) for t in text.split() if t.strip(edge)]
+    text = unicodedata.normalize("NFC", text).translate(_DIGITS).translate(_PUNCT_TO_SPACE)
+    text = _RA_SEPARATOR.sub(lambda m: f"{m.group(2)}.{m.group(1)}", text)
+    text = _DIGIT_THEN_WORD.sub(" ", _TASHKEEL.sub("", text))
+    return [t.strip(_EDGE) for t in text.split() if t.strip(_EDGE)]
 
 
 def parse_count(text: str | None) -> int | None:
     """The integer a COUNT text states, or ``None`` (vague, no number, not a string)."""
     if not isinstance(text, str):
         return None
+    return _parse_count(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_count(text: str) -> int | None:
     words, vague, plural_scales, approx = _tables()
     norm = [normalize_word(t) for t in _tokens(text)]
     if not norm:

@@ -13,7 +13,7 @@ from annotation.bio import spans_to_tags, tags_to_spans
 from annotation.examples import build_examples, to_dataset
 from annotation.predictions import to_label_studio_results
 from annotation.words import split_words
-from model.backbone import train_wordpiece_tokenizer
+from model.backbone import build_tiny_backbone, load_tokenizer
 
 ARTICLE = (
     "قصفت طائرات حربية بلدة كفرنبل بريف إدلب فجر اليوم، ما أدى إلى مقتل ثلاثة مدنيين.\n"
@@ -23,8 +23,9 @@ ARTICLE = (
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    return train_wordpiece_tokenizer([ARTICLE] * 3, vocab_size=200)
+def tokenizer(tmp_path_factory):
+    backbone = build_tiny_backbone([ARTICLE] * 3, tmp_path_factory.mktemp("tiny"), vocab_size=200)
+    return load_tokenizer(backbone)
 
 
 def make_doc():

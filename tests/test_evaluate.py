@@ -1,0 +1,154 @@
+"""evaluate.py / model.evaluation: numbers against a hand-computed example; report; HTML."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from annotation.documents import Paragraph, Relation, Span
+from model.evaluation import ParagraphResult, errors_html, markdown_report, score
+
+REPO = Path(__file__).resolve().parents[1]
+TEXT = "قصفت الطائرات حلب أمس"
+
+
+@dataclass
+class Pred:
+    spans: list = field(default_factory=list)
+    relations: list = field(default_factory=list)
+    span_scores: list = field(default_factory=list)
+    relation_scores: list = field(default_factory=list)
+
+
+def sp(text: str, label: str) -> Span:
+    start = TEXT.index(text)
+    return Span(start, start + len(text), label, text)
+
+
+STRIKE, ACTOR, PLACE, DATE = sp("قصفت", "STRIKE"), sp("الطائرات", "ACTOR"), sp("حلب", "PLACE"), sp(
+    "أمس", "DATE")
+WIDE_ACTOR = sp("الطائرات حلب", "ACTOR")
+
+
+def hand_example() -> list[ParagraphResult]:
+    gold = Paragraph("doc", 0, 0, TEXT, [STRIKE, ACTOR, PLACE, DATE], [
+        Relation(STRIKE, "actor", ACTOR), Relation(STRIKE, "place", PLACE),
+        Relation(STRIKE, "date", DATE)])
+    # end to end: the ACTOR swallows the PLACE (one wrong boundary), so its relation is wrong
+    # and the place relation is missing
+    predicted = Pred([STRIKE, WIDE_ACTOR, DATE],
+                     [Relation(STRIKE, "actor", WIDE_ACTOR), Relation(STRIKE, "date", DATE)])
+    # over gold spans: actor and place right, date missed
+    on_gold = Pred([STRIKE, ACTOR, PLACE, DATE],
+                   [Relation(STRIKE, "actor", ACTOR), Relation(STRIKE, "place", PLACE)])
+    perfect = Paragraph("doc", 1, 22, TEXT, [STRIKE], [])
+    return [ParagraphResult(gold, predicted, on_gold),
+            ParagraphResult(perfect, Pred([STRIKE]), Pred([STRIKE]))]
+
+
+def close(a, b):
+    return math.isclose(a, b, abs_tol=1e-12)
+
+
+def test_scores_match_hand_computation():
+    report = score(hand_example())
+    ent = report["entities"]
+    # gold 5 entities (4 + 1), predicted 4 (3 + 1), right 3 (STRIKE x2, DATE)
+    assert (ent["micro"]["tp"], ent["micro"]["predicted"], ent["micro"]["support"]) == (3, 4, 5)
+    assert close(ent["micro"]["precision"], 3 / 4) and close(ent["micro"]["recall"], 3 / 5)
+    assert close(ent["micro"]["f1"], 2 * (3 / 4) * (3 / 5) / (3 / 4 + 3 / 5))
+    assert ent["per_label"]["ACTOR"]["f1"] == 0.0 and ent["per_label"]["PLACE"]["recall"] == 0.0
+    # macro over STRIKE 1, ACTOR 0, PLACE 0, DATE 1
+    assert close(ent["macro"]["f1"], 0.5)
+
+    e2e = report["relations"]["end_to_end"]
+    assert close(e2e["micro"]["precision"], 1 / 2) and close(e2e["micro"]["recall"], 1 / 3)
+    assert close(e2e["micro"]["f1"], 0.4)
+    assert e2e["per_label"]["date"]["f1"] == 1.0 and e2e["per_label"]["actor"]["f1"] == 0.0
+    gold_spans = report["relations"]["gold_spans"]
+    assert close(gold_spans["micro"]["precision"], 1.0)
+    assert close(gold_spans["micro"]["recall"], 2 / 3) and close(gold_spans["micro"]["f1"], 0.8)
+
+    events = report["events"]
+    assert events["trigger"]["f1"] == 1.0 and events["trigger"]["support"] == 2
+    args = events["arguments"]["micro"]
+    assert (args["tp"], args["predicted"], args["support"]) == (1, 2, 3)
+    assert events["exact"] == {"matched": 1, "support": 2, "rate": 0.5}
+
+    table = markdown_report(report)
+    assert "| ACTOR | 0.0 | 0.0 | 0.0 | 1 | 1 |" in table
+    assert "| **micro** | 75.0 | 60.0 | 66.7 | 5 | 4 |" in table
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.scripts, self.html_attrs = [], 0, {}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "script":
+            self.scripts += 1
+        if tag == "html":
+            self.html_attrs = dict(attrs)
+
+
+def test_errors_page_is_rtl_escaped_and_highlights_differences():
+    results = hand_example()
+    evil = "<script>alert('x')</script> & غارة"
+    results.append(ParagraphResult(Paragraph("d<2>", 0, 0, evil, [], []),
+                                   Pred([Span(0, 8, "STRIKE", evil[:8])]), None))
+    page = errors_html(results, title="t <b>")
+    parser = _Collector()
+    parser.feed(page)
+    assert parser.html_attrs == {"lang": "ar", "dir": "rtl"}
+    assert parser.scripts == 0 and "<title>t &lt;b&gt;</title>" in page
+    assert "&lt;script&gt;" in page and "&amp; غارة" in page
+    assert 'class="ent missed" style' in page and 'class="ent spurious" style' in page
+    assert '<tr class="missed">' in page and '<tr class="spurious">' in page
+    assert "2 of 3 paragraphs shown" in page  # the perfect paragraph is left out
+    assert "3 of 3 paragraphs shown" in errors_html(results, only_errors=False)
+
+
+@pytest.mark.slow
+def test_cli_on_the_training_articles(tmp_path):
+    from fixtures_model import small_export, tiny_model_dir
+
+    out, errors = tmp_path / "report.json", tmp_path / "errors.html"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(
+        [sys.executable, "evaluate.py", "--model", str(tiny_model_dir()), "--data",
+         str(small_export()), "--out", str(out), "--errors", str(errors), "--all-paragraphs",
+         "--device", "cpu"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("conversion of ")  # the data's conversion summary first
+    assert "## Entities" in run.stdout and "| **micro** | 100.0 | 100.0 | 100.0 |" in run.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["entities"]["micro"]["f1"] == 1.0  # the model was trained on these
+    assert report["relations"]["end_to_end"]["micro"]["f1"] == 1.0
+    assert report["relations"]["gold_spans"]["micro"]["f1"] == 1.0
+    assert report["events"]["exact"]["rate"] == 1.0
+    assert report["conversion"][0]["documents"] == 2 and report["paragraphs"] == 6
+    page = errors.read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in page and "6 of 6 paragraphs shown" in page
+    assert 'class="ent missed" style' not in page and 'class="ent spurious" style' not in page
+    assert page.count('class="ent ok" style') > 45  # 45 gold spans, all right (+ legend)
+
+
+def test_cli_bad_export(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json", encoding="utf-8")
+    run = subprocess.run([sys.executable, "evaluate.py", "--model", "x", "--data", str(bad)],
+                         cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 2 and "error:" in run.stderr

@@ -1,0 +1,106 @@
+"""build_events: prediction (paragraph coordinates) -> StrikeEvent records (article offsets)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from annotation.documents import Relation, Span
+from model.events import Count, EventSpan, StrikeEvent, build_events
+
+
+@dataclass
+class FakePrediction:
+    spans: list = field(default_factory=list)
+    relations: list = field(default_factory=list)
+    span_scores: list = field(default_factory=list)
+    relation_scores: list = field(default_factory=list)
+
+
+PARA = "شنت طائرات التحالف ثلاث غارات على حلب أمس وقتل عشرات المدنيين و١٤ جريحا"
+
+
+def span(text: str, label: str, occurrence: int = 0) -> Span:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = PARA.index(text, start + 1)
+    return Span(start, start + len(text), label, text)
+
+
+def prediction() -> FakePrediction:
+    strike = span("غارات", "STRIKE")
+    actor = span("طائرات التحالف", "ACTOR")
+    count = span("ثلاث", "COUNT")
+    place = span("حلب", "PLACE")
+    date = span("أمس", "DATE")
+    vague = span("عشرات", "COUNT")
+    injured = span("١٤", "COUNT")
+    spans = [actor, count, strike, place, date, vague, injured]
+    relations = [
+        Relation(strike, "place", place),
+        Relation(strike, "actor", actor),
+        Relation(strike, "strikes", count),
+        Relation(strike, "date", date),
+        Relation(strike, "killed", vague),
+        Relation(strike, "injured", injured),
+        Relation(strike, "killed", count),  # a second, weaker "killed": dropped
+        Relation(actor, "place", place),  # head is not a STRIKE: ignored
+        Relation(strike, "actor", place),  # role does not fit the tail label: ignored
+    ]
+    return FakePrediction(
+        spans, relations, [0.9] * len(spans), [0.8, 0.7, 0.95, 0.6, 0.9, 0.5, 0.3, 0.9, 0.9]
+    )
+
+
+def test_build_events_article_offsets_counts_and_scores():
+    offset = 100
+    article = "x" * offset + PARA
+    events = build_events(prediction(), 2, offset, PARA)
+    assert len(events) == 1
+    e = events[0]
+    assert (e.trigger.text, e.trigger.start) == ("غارات", offset + PARA.index("غارات"))
+    for s in e.spans():
+        assert article[s.start : s.end] == s.text
+    assert [a.text for a in e.actors] == ["طائرات التحالف"]
+    assert [a.text for a in e.places] == ["حلب"] and [a.text for a in e.dates] == ["أمس"]
+    assert e.targets == []
+    assert e.strikes == Count("ثلاث", offset + PARA.index("ثلاث"), offset + PARA.index("ثلاث") + 4,
+                              0.95, 3)
+    assert e.killed.text == "عشرات" and e.killed.value is None and e.killed.score == 0.9
+    assert e.injured.value == 14
+    assert e.paragraph.index == 2 and e.paragraph.start == offset
+    assert e.paragraph.end == offset + len(PARA)
+
+
+def test_to_dict_is_json_ready_and_round_trips():
+    e = build_events(prediction(), 0, 0, PARA)[0]
+    data = json.loads(json.dumps(e.to_dict(), ensure_ascii=False))
+    assert set(data) == {"trigger", "actors", "targets", "places", "dates", "strikes",
+                         "killed", "injured", "paragraph"}
+    assert data["strikes"]["value"] == 3 and data["killed"]["value"] is None
+    assert data["trigger"]["score"] == 0.9
+    back = StrikeEvent.from_dict(data)
+    assert back.to_dict() == data
+
+
+def test_strike_without_arguments_and_empty_prediction():
+    strike = span("غارات", "STRIKE")
+    events = build_events(FakePrediction([strike], [], [0.5], []), 0, 0, PARA)
+    assert len(events) == 1 and events[0].actors == [] and events[0].killed is None
+    assert build_events(FakePrediction(), 0, 0, PARA) == []
+
+
+def test_scores_missing_are_none():
+    strike = span("غارات", "STRIKE")
+    place = span("حلب", "PLACE")
+    pred = FakePrediction([strike, place], [Relation(strike, "place", place)])
+    e = build_events(pred, 0, 0, PARA)[0]
+    assert e.trigger.score is None and e.places[0].score is None
+    assert e.to_dict()["places"][0]["score"] is None
+
+
+def test_map_offsets():
+    e = StrikeEvent(trigger=EventSpan("ab", 1, 3, 0.5), places=[EventSpan("c", 4, 5)])
+    moved = e.map_offsets(lambda s, t: (s + 1, t + 1), "__ab_c")
+    assert moved.trigger == EventSpan("ab", 2, 4, 0.5)
+    assert moved.places[0].text == "c"
