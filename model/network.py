@@ -1,0 +1,504 @@
+"""The joint model: a BERT-style encoder, a word-level BIO tagger and a relation head.
+
+Tagger
+    One linear layer over every sub-word; only the first sub-word of a word carries a label
+    (the rest are ignored in the loss), and decoding reads the first sub-words only, through
+    constrained Viterbi (:mod:`model.decoding`) so that no invalid ``I-`` is ever emitted.
+
+Relation head: SpERT-style, not PURE
+    For each (STRIKE span, argument span) pair of one paragraph whose labels the schema
+    allows, the pair representation is::
+
+        [maxpool(head sub-words); width(head); maxpool(tail sub-words); width(tail);
+         maxpool(sub-words between them); label(tail); signed distance bucket]
+
+    and a small MLP scores it over ``SCHEMA.relation_classes`` (``none`` + 7 roles); roles
+    the tail's label cannot take are masked to -inf before the softmax/loss.
+
+    Why SpERT rather than PURE (Zhong & Chen 2021): PURE's strong relation model re-encodes
+    the sentence once per span pair (or per group of pairs with levitated markers), i.e. a
+    second encoder pass for relations. That doubles training and inference cost and cannot
+    share the tagger's encoder pass -- a poor trade on the CPUs this project must run on and
+    for our paragraphs, which hold few pairs that are usually close together. SpERT-style
+    pooling reuses the single encoder pass, costs almost nothing on top of the tagger
+    (bench/train_speed.py), and the between-context max-pool plus a distance bucket carry the
+    signal PURE's markers mostly add (which mention of several is the argument).
+
+    Max-pools over arbitrary sub-word ranges are answered from a sparse table (range-max in
+    O(1) per query after an O(N log N) build), so context pools never materialise a
+    ``[pairs, length, hidden]`` tensor.
+
+    Training uses gold spans: every allowed (STRIKE, argument) pair of the paragraph is a
+    candidate, gold relations give its class and the others are ``none`` (negatives); when a
+    paragraph has more than ``max_pairs`` candidates, all positives are kept and negatives
+    are sampled. At inference the pairs come from the decoded spans (or given gold spans).
+
+Optional tricks for small/weak backbones (``HeadConfig``): ``concat_embeddings`` appends the
+encoder's input word embeddings (e.g. pretrained skip-gram vectors under random transformer
+layers) to its output; ``lstm_hidden`` > 0 adds a BiLSTM over the sub-words.
+
+Persistence: ``save_pretrained(dir)`` writes ``config.json`` (encoder config, head config,
+``SCHEMA.to_dict()``), ``model.safetensors`` and the tokenizer files; ``from_pretrained``
+loads a local directory or a hub repo (via ``huggingface_hub.snapshot_download``), weights
+from safetensors only.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from annotation.examples import IGNORE_INDEX
+from annotation.schema import SCHEMA, Schema
+
+from .decoding import transition_constraints
+from .encoding import WindowBatch, encode_windows, make_window_batch
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+MODEL_TYPE = "ghara-joint"
+#: signed word-distance buckets: 0..9 tail before head, 10..19 tail after head
+NUM_DISTANCE_BUCKETS = 20
+
+
+@dataclass
+class HeadConfig:
+    """Everything about the model besides the encoder; saved in ``config.json``."""
+
+    max_length: int = 512  # window length incl. [CLS]/[SEP]
+    stride: int = 128  # overlap between consecutive windows (sub-words)
+    dropout: float = 0.1
+    width_dim: int = 32  # span-width embedding (width in words)
+    max_width: int = 16  # widths above this share one bucket
+    label_dim: int = 32  # tail-label embedding
+    distance_dim: int = 32  # signed distance-bucket embedding
+    rel_hidden: int = 256  # relation MLP hidden size (0: a single linear layer)
+    concat_embeddings: bool = False
+    lstm_hidden: int = 0  # per direction; 0 = no BiLSTM
+    rel_loss_weight: float = 1.0
+    max_pairs: int = 256  # candidate pairs per paragraph in training (positives always kept)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def distance_bucket(head: tuple[int, int], tail: tuple[int, int]) -> int:
+    """Signed log-bucket of the word gap between two spans (``[start, end)`` in words)."""
+    if tail[0] >= head[1]:
+        gap, after = tail[0] - head[1], True
+    else:
+        gap, after = max(head[0] - tail[1], 0), False
+    if gap < 5:
+        bucket = gap
+    else:
+        bucket = min(9, 5 + (gap.bit_length() - 3))  # 5-7 -> 5, 8-15 -> 6, ... 64+ -> 9
+    return 10 + bucket if after else 9 - bucket
+
+
+def word_subword_ranges(word_ids: Sequence[int], n_words: int) -> list[tuple[int, int]]:
+    """``[first, last + 1)`` sub-word range per word; ``(-1, -1)`` for a word without any."""
+    ranges = [[-1, -1] for _ in range(n_words)]
+    for i, w in enumerate(word_ids):
+        if w < 0:
+            continue
+        if ranges[w][0] < 0:
+            ranges[w][0] = i
+        ranges[w][1] = i + 1
+    return [tuple(r) for r in ranges]
+
+
+def first_subwords(word_ids: Sequence[int], n_words: int) -> list[int]:
+    """Index of each word's first sub-word (-1 for a word without sub-words)."""
+    return [start for start, _ in word_subword_ranges(word_ids, n_words)]
+
+
+@dataclass
+class RelationInputs:
+    """Flat tensors describing candidate spans and pairs of a batch (see ``build_pairs``)."""
+
+    span_batch: torch.Tensor  # [S] paragraph row
+    span_start: torch.Tensor  # [S] first sub-word
+    span_end: torch.Tensor  # [S] last sub-word + 1
+    span_width: torch.Tensor  # [S] width bucket (words)
+    span_label: torch.Tensor  # [S] index into schema.entity_labels
+    pair_head: torch.Tensor  # [P] index into spans
+    pair_tail: torch.Tensor  # [P]
+    ctx_start: torch.Tensor  # [P] sub-words strictly between the two spans
+    ctx_end: torch.Tensor  # [P]
+    distance: torch.Tensor  # [P] bucket id
+    targets: torch.Tensor | None  # [P] class id, or None at inference
+    #: (paragraph row, head span position, tail span position) per pair, for the caller
+    pair_keys: list[tuple[int, int, int]]
+
+    @property
+    def num_pairs(self) -> int:
+        return len(self.pair_keys)
+
+    def to(self, device: torch.device | str) -> "RelationInputs":
+        moved = {
+            f.name: (v.to(device) if isinstance(v := getattr(self, f.name), torch.Tensor) else v)
+            for f in fields(self)
+        }
+        return RelationInputs(**moved)
+
+
+def build_pairs(
+    span_lists: Sequence[Sequence[Sequence[int]]],
+    word_ranges: Sequence[Sequence[tuple[int, int]]],
+    schema: Schema,
+    max_width: int,
+    relation_lists: Sequence[Sequence[Sequence[int]]] | None = None,
+    max_pairs: int | None = None,
+    rng: random.Random | None = None,
+) -> RelationInputs:
+    """Candidate (trigger, argument) pairs for a batch of paragraphs.
+
+    ``span_lists[b]``: ``[word_start, word_end, label_index]`` per span of paragraph ``b``;
+    ``word_ranges[b]``: sub-word range per word (``word_subword_ranges``);
+    ``relation_lists[b]``: gold ``[head_index, tail_index, class_id]`` (training) -- pairs
+    not listed get class 0 (``none``). Spans without sub-words are left out.
+    """
+    labels = schema.entity_labels
+    trigger = labels.index(schema.trigger_label)
+    arg_labels = {labels.index(lab) for lab in schema.argument_labels}
+    s_batch, s_start, s_end, s_width, s_label = [], [], [], [], []
+    p_head, p_tail, c_start, c_end, dist, targets, keys = [], [], [], [], [], [], []
+    for b, spans in enumerate(span_lists):
+        ranges = word_ranges[b]
+        flat_index: dict[int, int] = {}
+        sub_range: dict[int, tuple[int, int]] = {}
+        for k, (ws, we, lab) in enumerate(spans):
+            subs = [ranges[w] for w in range(ws, we) if ranges[w][0] >= 0]
+            if not subs:
+                continue
+            sub_range[k] = (subs[0][0], subs[-1][1])
+            flat_index[k] = len(s_batch)
+            s_batch.append(b)
+            s_start.append(subs[0][0])
+            s_end.append(subs[-1][1])
+            s_width.append(min(we - ws, max_width))
+            s_label.append(lab)
+        gold = {}
+        if relation_lists is not None:
+            gold = {(h, t): c for h, t, c in relation_lists[b]}
+        heads = [k for k in flat_index if spans[k][2] == trigger]
+        tails = [k for k in flat_index if spans[k][2] in arg_labels]
+        pairs = [(h, t) for h in heads for t in tails if h != t]
+        if max_pairs is not None and len(pairs) > max_pairs:
+            positives = [p for p in pairs if gold.get(p, 0) != 0]
+            negatives = [p for p in pairs if gold.get(p, 0) == 0]
+            room = max(max_pairs - len(positives), 0)
+            negatives = (rng or random).sample(negatives, min(room, len(negatives)))
+            pairs = sorted(positives + negatives)
+        for h, t in pairs:
+            (hs, he), (ts, te) = sub_range[h], sub_range[t]
+            p_head.append(flat_index[h])
+            p_tail.append(flat_index[t])
+            # sub-words strictly between the two spans (empty when adjacent)
+            c_start.append(min(he, te))
+            c_end.append(max(hs, ts))
+            dist.append(distance_bucket(tuple(spans[h][:2]), tuple(spans[t][:2])))
+            targets.append(gold.get((h, t), 0))
+            keys.append((b, h, t))
+
+    def long(values: list[int]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.long)
+
+    return RelationInputs(
+        span_batch=long(s_batch),
+        span_start=long(s_start),
+        span_end=long(s_end),
+        span_width=long(s_width),
+        span_label=long(s_label),
+        pair_head=long(p_head),
+        pair_tail=long(p_tail),
+        ctx_start=long(c_start),
+        ctx_end=long(c_end),
+        distance=long(dist),
+        targets=long(targets) if relation_lists is not None else None,
+        pair_keys=keys,
+    )
+
+
+def range_max(
+    x: torch.Tensor, rows: torch.Tensor, start: torch.Tensor, end: torch.Tensor
+) -> torch.Tensor:
+    """Max over ``x[rows[i], start[i]:end[i]]`` for every query ``i`` (zeros if empty).
+
+    ``x``: ``[B, N, H]``. A sparse table of maxima over power-of-two windows answers each
+    query with two lookups, so cost and memory do not grow with the range lengths.
+    """
+    if rows.numel() == 0:
+        return x.new_zeros((0, x.size(-1)))
+    batch, n, hidden = x.shape
+    length = (end - start).clamp(min=0)
+    longest = int(length.max())
+    levels = [x]
+    k = 1
+    while (1 << k) <= longest:
+        prev, shift = levels[-1], 1 << (k - 1)
+        shifted = torch.cat([prev[:, shift:], prev[:, -1:].expand(batch, shift, hidden)], dim=1)
+        levels.append(torch.maximum(prev, shifted))
+        k += 1
+    table = torch.stack(levels)  # [K, B, N, H]
+    safe = length.clamp(min=1)
+    level = torch.floor(torch.log2(safe.float())).long().clamp(max=len(levels) - 1)
+    left_pos = start.clamp(0, n - 1)
+    right_pos = (end - 2**level).clamp(0, n - 1)
+    left = table[level, rows, left_pos]
+    right = table[level, rows, right_pos]
+    out = torch.maximum(left, right)
+    return out.masked_fill((length == 0).unsqueeze(-1), 0.0)
+
+
+class JointModel(nn.Module):
+    """Encoder + word-level BIO tagger + SpERT-style relation head (see module docstring)."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        tokenizer: Any,
+        heads: HeadConfig | None = None,
+        schema: Schema = SCHEMA,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.heads = heads = heads or HeadConfig()
+        self.schema = schema
+        max_positions = getattr(encoder.config, "max_position_embeddings", None)
+        if max_positions and heads.max_length > max_positions:
+            raise ValueError(
+                f"max_length {heads.max_length} exceeds the encoder's {max_positions} positions"
+            )
+        hidden = encoder.config.hidden_size
+        feat = hidden
+        if heads.concat_embeddings:
+            feat += encoder.get_input_embeddings().embedding_dim
+        self.lstm = None
+        if heads.lstm_hidden > 0:
+            self.lstm = nn.LSTM(feat, heads.lstm_hidden, batch_first=True, bidirectional=True)
+            feat = 2 * heads.lstm_hidden
+        self.feature_dim = feat
+        self.dropout = nn.Dropout(heads.dropout)
+        n_tags, n_labels = len(schema.bio_tags), len(schema.entity_labels)
+        n_classes = len(schema.relation_classes)
+        self.tagger = nn.Linear(feat, n_tags)
+        self.width_embedding = nn.Embedding(heads.max_width + 1, heads.width_dim)
+        self.label_embedding = nn.Embedding(n_labels, heads.label_dim)
+        self.distance_embedding = nn.Embedding(NUM_DISTANCE_BUCKETS, heads.distance_dim)
+        rel_in = 3 * feat + 2 * heads.width_dim + heads.label_dim + heads.distance_dim
+        if heads.rel_hidden > 0:
+            self.relation = nn.Sequential(
+                nn.Linear(rel_in, heads.rel_hidden),
+                nn.GELU(),
+                nn.Dropout(heads.dropout),
+                nn.Linear(heads.rel_hidden, n_classes),
+            )
+        else:
+            self.relation = nn.Linear(rel_in, n_classes)
+        # which classes each tail label allows (none always); derived from the schema
+        allowed = torch.zeros((n_labels, n_classes), dtype=torch.bool)
+        allowed[:, 0] = True
+        for li, label in enumerate(schema.entity_labels):
+            for ci, role in enumerate(schema.relation_classes[1:], start=1):
+                allowed[li, ci] = schema.allows(schema.trigger_label, role, label)
+        self.register_buffer("allowed_classes", allowed, persistent=False)
+        trans, start = transition_constraints(schema)
+        self.register_buffer("allowed_transitions", trans, persistent=False)
+        self.register_buffer("allowed_start", start, persistent=False)
+
+    # -- pieces ----------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        return [p for n, p in self.named_parameters() if not n.startswith("encoder.")]
+
+    def window_batch(self, sequences: Sequence[Sequence[int]]) -> WindowBatch:
+        tok = self.tokenizer
+        return make_window_batch(
+            sequences,
+            self.heads.max_length,
+            self.heads.stride,
+            tok.cls_token_id,
+            tok.sep_token_id,
+            tok.pad_token_id,
+        )
+
+    def features(self, windows: WindowBatch) -> torch.Tensor:
+        """Sub-word features ``[B, N, feature_dim]`` from one encoder pass over the windows."""
+        hidden = encode_windows(self.encoder, windows)
+        if self.heads.concat_embeddings:
+            emb = self.encoder.get_input_embeddings()(windows.token_ids)
+            hidden = torch.cat([hidden, emb.to(hidden.dtype)], dim=-1)
+        if self.lstm is not None:
+            lengths = torch.tensor([max(n, 1) for n in windows.lengths])
+            packed = nn.utils.rnn.pack_padded_sequence(
+                hidden, lengths, batch_first=True, enforce_sorted=False
+            )
+            out, _ = self.lstm(packed)
+            hidden, _ = nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=hidden.size(1)
+            )
+        return hidden
+
+    def tag_logits(self, features: torch.Tensor) -> torch.Tensor:
+        return self.tagger(self.dropout(features))
+
+    def relation_logits(self, features: torch.Tensor, rel: RelationInputs) -> torch.Tensor:
+        """Masked class logits ``[P, classes]`` (float32; disallowed roles at -inf)."""
+        features = self.dropout(features)
+        spans = range_max(features, rel.span_batch, rel.span_start, rel.span_end)
+        widths = self.width_embedding(rel.span_width)
+        span_repr = torch.cat([spans, widths.to(spans.dtype)], dim=-1)
+        rows = rel.span_batch[rel.pair_head]
+        context = range_max(features, rows, rel.ctx_start, rel.ctx_end)
+        tail_labels = rel.span_label[rel.pair_tail]
+        pair = torch.cat(
+            [
+                span_repr[rel.pair_head],
+                span_repr[rel.pair_tail],
+                context,
+                self.label_embedding(tail_labels).to(spans.dtype),
+                self.distance_embedding(rel.distance).to(spans.dtype),
+            ],
+            dim=-1,
+        )
+        logits = self.relation(pair).float()
+        return logits.masked_fill(~self.allowed_classes[tail_labels], float("-inf"))
+
+    # -- training --------------------------------------------------------------------------
+    def collate(
+        self, examples: Sequence[dict[str, Any]], rng: random.Random | None = None
+    ) -> dict[str, Any]:
+        """Training batch from ``annotation.examples`` dicts (gold spans and relations)."""
+        windows = self.window_batch([ex["input_ids"] for ex in examples])
+        n = windows.gather_index.size(1)
+        labels = torch.full((len(examples), n), IGNORE_INDEX, dtype=torch.long)
+        for b, ex in enumerate(examples):
+            if ex["labels"]:
+                labels[b, : len(ex["labels"])] = torch.tensor(ex["labels"], dtype=torch.long)
+        rel = build_pairs(
+            [ex["spans"] for ex in examples],
+            [word_subword_ranges(ex["word_ids"], len(ex["words"])) for ex in examples],
+            self.schema,
+            self.heads.max_width,
+            relation_lists=[ex["relations"] for ex in examples],
+            max_pairs=self.heads.max_pairs,
+            rng=rng,
+        )
+        return {"windows": windows, "labels": labels, "relations": rel}
+
+    @staticmethod
+    def batch_to(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:
+        return {k: (v.to(device) if hasattr(v, "to") else v) for k, v in batch.items()}
+
+    def forward(
+        self, windows: WindowBatch, labels: torch.Tensor, relations: RelationInputs
+    ) -> dict[str, torch.Tensor]:
+        """Losses for a training batch (``**model.collate(examples)``, moved to the device)."""
+        features = self.features(windows)
+        logits = self.tag_logits(features)
+        tag_loss = F.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)),
+            labels.reshape(-1),
+            ignore_index=IGNORE_INDEX,
+        )
+        if relations.num_pairs:
+            rel_logits = self.relation_logits(features, relations)
+            rel_loss = F.cross_entropy(rel_logits, relations.targets)
+        else:  # keep every parameter in the graph (DDP), contributing nothing
+            rel_loss = sum(p.sum() for p in self.head_parameters()) * 0.0
+        loss = tag_loss + self.heads.rel_loss_weight * rel_loss
+        return {"loss": loss, "tag_loss": tag_loss.detach(), "rel_loss": rel_loss.detach()}
+
+    # -- persistence -----------------------------------------------------------------------
+    def config_dict(self) -> dict[str, Any]:
+        encoder_config = self.encoder.config.to_dict()
+        return {
+            "model_type": MODEL_TYPE,
+            "encoder": encoder_config,
+            "heads": asdict(self.heads),
+            "schema": self.schema.to_dict(),
+            "feature_dim": self.feature_dim,
+            "num_tags": len(self.schema.bio_tags),
+            "num_relation_classes": len(self.schema.relation_classes),
+        }
+
+    def save_pretrained(self, save_directory: str | Path) -> Path:
+        """``config.json`` + ``model.safetensors`` + tokenizer files in ``save_directory``."""
+        from safetensors.torch import save_file
+
+        out = Path(save_directory)
+        out.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        save_file(state, str(out / WEIGHTS_NAME), metadata={"format": "pt"})
+        (out / CONFIG_NAME).write_text(
+            json.dumps(self.config_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        self.tokenizer.save_pretrained(str(out))
+        return out
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path, device: torch.device | str | None = None, **hub_kwargs: Any
+    ) -> "JointModel":
+        """Load a saved model from a local directory or a Hugging Face hub repo id."""
+        from safetensors.torch import load_file
+
+        from .backbone import encoder_from_config, load_tokenizer
+
+        path = Path(name_or_path)
+        if not path.is_dir():
+            from huggingface_hub import snapshot_download
+
+            path = Path(
+                snapshot_download(
+                    str(name_or_path),
+                    allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"],
+                    **hub_kwargs,
+                )
+            )
+        config_file = path / CONFIG_NAME
+        if not config_file.is_file():
+            raise FileNotFoundError(f"{path}: no {CONFIG_NAME}")
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        if config.get("model_type") != MODEL_TYPE:
+            raise ValueError(
+                f"{config_file}: model_type {config.get('model_type')!r} is not {MODEL_TYPE!r} "
+                "(is this a bare encoder? train one with train.py)"
+            )
+        weights = path / WEIGHTS_NAME
+        if not weights.is_file():
+            raise FileNotFoundError(f"{path}: no {WEIGHTS_NAME} (only safetensors is loaded)")
+        encoder = encoder_from_config(config["encoder"])
+        tokenizer = load_tokenizer(path)
+        model = cls(
+            encoder,
+            tokenizer,
+            HeadConfig.from_dict(config["heads"]),
+            Schema.from_dict(config["schema"]),
+        )
+        state = load_file(str(weights))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ValueError(
+                f"{weights}: weights do not match the model (missing {missing[:5]}, "
+                f"unexpected {unexpected[:5]})"
+            )
+        model.eval()
+        if device is not None:
+            model.to(device)
+        return model

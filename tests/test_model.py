@@ -1,0 +1,207 @@
+"""The joint model: windows, constrained decoding, pairs, inference, save/load."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+import torch
+
+from _ghara_tiny import overfit_run, tiny_backbone
+from annotation.documents import Paragraph, Span
+from annotation.examples import encode_paragraph
+from annotation.schema import SCHEMA
+from model.decoding import transition_constraints, viterbi_decode
+from model.encoding import make_window_batch, merge_windows, plan_windows, token_owners
+from model.network import HeadConfig, JointModel, build_pairs, range_max, word_subword_ranges
+
+
+# -- windows -----------------------------------------------------------------------------
+@pytest.mark.parametrize("length", [1, 5, 14, 15, 16, 40, 101])
+@pytest.mark.parametrize("max_length,stride", [(16, 0), (16, 4), (16, 13), (8, 3)])
+def test_windows_cover_everything_and_owner_is_most_central(length, max_length, stride):
+    windows = plan_windows(length, max_length, stride)
+    content = max_length - 2
+    assert windows[0][0] == 0 and windows[-1][1] == length
+    assert all(0 < e - s <= content for s, e in windows)
+    for (s1, e1), (s2, _) in zip(windows, windows[1:]):
+        assert s2 <= e1  # contiguous or overlapping: nothing is skipped
+    owners = token_owners(windows, length)
+    for i, (w, off) in enumerate(owners):
+        s, e = windows[w]
+        assert s + off == i
+        best = max(min(i - a, b - 1 - i) for a, b in windows if a <= i < b)
+        assert min(i - s, e - 1 - i) == best
+
+
+def test_merge_windows_puts_every_subword_back():
+    seqs = [list(range(10, 47)), [], list(range(100, 105))]
+    batch = make_window_batch(seqs, max_length=10, stride=3, cls_id=1, sep_id=2, pad_id=0)
+    assert batch.input_ids.size(1) <= 10
+    assert (batch.input_ids[:, 0] == 1).all()
+    # an "encoder" whose output at a position is the input id: merging must give the ids back
+    hidden = batch.input_ids.unsqueeze(-1).float()
+    merged = merge_windows(hidden, batch.gather_index, batch.token_mask).squeeze(-1).long()
+    for b, seq in enumerate(seqs):
+        assert merged[b, : len(seq)].tolist() == seq
+        assert batch.token_ids[b, : len(seq)].tolist() == seq
+
+
+def test_range_max_matches_naive():
+    torch.manual_seed(0)
+    x = torch.randn(3, 37, 5)
+    queries = [(b, s, e) for b in range(3) for s in range(0, 37, 3) for e in range(s, 38, 5)]
+    rows, starts, ends = (torch.tensor(v) for v in zip(*queries))
+    got = range_max(x, rows, starts, ends)
+    for (b, s, e), row in zip(queries, got):
+        want = x[b, s:e].max(0).values if e > s else torch.zeros(5)
+        assert torch.equal(row, want)
+
+
+# -- decoding ----------------------------------------------------------------------------
+def _valid(tags):
+    prev = "O"
+    for tag in tags:
+        if tag.startswith("I-") and prev[2:] != tag[2:]:
+            return False
+        prev = tag
+    return True
+
+
+def test_viterbi_is_exact_and_never_emits_invalid_i():
+    allowed, start = transition_constraints(SCHEMA)
+    tags = SCHEMA.bio_tags
+    torch.manual_seed(1)
+    logp = torch.log_softmax(torch.randn(6, 3, len(tags)) * 3, dim=-1)
+    paths = viterbi_decode(logp, [3, 3, 3, 3, 2, 1], allowed, start)
+    for b, path in enumerate(paths):
+        n = len(path)
+        assert _valid([tags[t] for t in path])
+        best = max(
+            (seq for seq in itertools.product(range(len(tags)), repeat=n)
+             if _valid([tags[t] for t in seq])),
+            key=lambda seq: sum(float(logp[b, i, t]) for i, t in enumerate(seq)),
+        )
+        assert list(best) == path
+
+
+# -- pairs -------------------------------------------------------------------------------
+def test_pairs_only_allowed_labels_and_negatives_capped():
+    label = {lab: i for i, lab in enumerate(SCHEMA.entity_labels)}
+    spans = [[0, 1, label["STRIKE"]], [2, 4, label["ACTOR"]], [5, 6, label["STRIKE"]],
+             [7, 8, label["PLACE"]], [9, 10, label["COUNT"]]]
+    ranges = [(i, i + 1) for i in range(11)]
+    rel = build_pairs([spans], [ranges], SCHEMA, 16, relation_lists=[[[0, 1, 1]]])
+    # heads: the two STRIKEs; tails: ACTOR, PLACE, COUNT (never a STRIKE)
+    assert sorted((h, t) for _, h, t in rel.pair_keys) == [
+        (0, 1), (0, 3), (0, 4), (2, 1), (2, 3), (2, 4)]
+    assert rel.targets.tolist().count(1) == 1 and rel.targets.sum() == 1
+    capped = build_pairs([spans], [ranges], SCHEMA, 16, relation_lists=[[[0, 1, 1]]],
+                         max_pairs=2, rng=random.Random(0))
+    assert capped.num_pairs == 2 and 1 in capped.targets.tolist()
+    assert rel.ctx_start[0] == 1 and rel.ctx_end[0] == 2  # the word between STRIKE and ACTOR
+
+
+def test_relation_logits_mask_roles_the_tail_cannot_take():
+    from model.backbone import load_backbone
+
+    encoder, tokenizer = load_backbone(tiny_backbone())
+    model = JointModel(encoder, tokenizer, HeadConfig(rel_hidden=16)).eval()
+    text = "قصفت طائرات التحالف مدينة الرقة أمس وقتل 5 مدنيين"
+    label = {lab: i for i, lab in enumerate(SCHEMA.entity_labels)}
+    ex = encode_paragraph(Paragraph("d", 0, 0, text), tokenizer)
+    spans = [[0, 1, label["STRIKE"]], [1, 3, label["ACTOR"]], [3, 5, label["PLACE"]],
+             [5, 6, label["DATE"]], [7, 8, label["COUNT"]]]
+    ranges = word_subword_ranges(ex["word_ids"], len(ex["words"]))
+    rel = build_pairs([spans], [ranges], SCHEMA, 16)
+    with torch.no_grad():
+        feats = model.features(model.window_batch([ex["input_ids"]]))
+        logits = model.relation_logits(feats, rel)
+    classes = SCHEMA.relation_classes
+    for (_, _, t), row in zip(rel.pair_keys, logits):
+        tail_label = SCHEMA.entity_labels[spans[t][2]]
+        for c, value in enumerate(row.tolist()):
+            allowed = c == 0 or SCHEMA.allows("STRIKE", classes[c], tail_label)
+            assert (value != float("-inf")) == allowed
+
+
+# -- inference and persistence -----------------------------------------------------------
+def _paragraph_texts():
+    from annotation.export import read_export
+    from annotation.paragraphs import split_paragraphs
+    from _ghara_tiny import small_export
+
+    docs = read_export(small_export()).documents
+    return [p for d in docs for p in split_paragraphs(d)]
+
+
+def test_predictions_are_well_formed_and_empty_texts_are_empty():
+    from model.inference import predict_paragraphs
+
+    model = JointModel.from_pretrained(overfit_run()["best_dir"])
+    paragraphs = _paragraph_texts()
+    texts = ["", "   "] + [p.text for p in paragraphs] + ["،،،"]
+    preds = predict_paragraphs(model, texts, batch_size=3)
+    assert preds[0].spans == [] and preds[0].relations == [] and preds[1].spans == []
+    for text, pred in zip(texts, preds):
+        assert len(pred.spans) == len(pred.span_scores)
+        assert len(pred.relations) == len(pred.relation_scores)
+        for span in pred.spans:
+            assert text[span.start : span.end] == span.text
+        for rel in pred.relations:
+            assert rel.head.label == "STRIKE" and SCHEMA.allows("STRIKE", rel.role, rel.tail.label)
+            assert rel.head in pred.spans and rel.tail in pred.spans
+        assert all(0.0 <= s <= 1.0 for s in pred.span_scores + pred.relation_scores)
+
+
+def test_gold_spans_mode_returns_given_spans():
+    from model.inference import predict_paragraphs
+
+    model = JointModel.from_pretrained(overfit_run()["best_dir"])
+    paragraphs = _paragraph_texts()
+    preds = predict_paragraphs(model, [p.text for p in paragraphs],
+                               gold_spans=[p.spans for p in paragraphs])
+    for p, pred in zip(paragraphs, preds):
+        assert pred.spans == p.spans
+        assert set(pred.relations) == set(p.relations)  # the fitted model gets them all
+
+
+def test_save_load_gives_identical_predictions(tmp_path):
+    from model.inference import predict_paragraphs
+
+    model = JointModel.from_pretrained(overfit_run()["best_dir"])
+    texts = [p.text for p in _paragraph_texts()]
+    before = predict_paragraphs(model, texts)
+    model.save_pretrained(tmp_path / "saved")
+    assert (tmp_path / "saved" / "model.safetensors").is_file()
+    assert not list((tmp_path / "saved").glob("*.bin"))
+    loaded = JointModel.from_pretrained(tmp_path / "saved")
+    assert loaded.heads == model.heads and loaded.schema == model.schema
+    after = predict_paragraphs(loaded, texts)
+    assert before == after
+    assert sum(len(p.spans) for p in after) > 0 and sum(len(p.relations) for p in after) > 0
+
+
+def test_paragraph_several_windows_long_gets_the_spans_of_its_pieces():
+    from model.inference import predict_paragraphs
+
+    model = JointModel.from_pretrained(overfit_run()["best_dir"])
+    piece = _paragraph_texts()[0].text
+    alone = predict_paragraphs(model, [piece])[0].spans
+    assert alone
+    n = len(model.tokenizer(piece, add_special_tokens=False)["input_ids"])
+    # three copies; windows of exactly one piece each (and, second, overlapping windows)
+    long_text = " ".join([piece] * 3)
+    for max_length, stride in [(n + 2, 0), (n // 2 + 2, n // 4)]:
+        model.heads.max_length, model.heads.stride = max_length, stride
+        assert len(plan_windows(3 * n, max_length, stride)) >= 3
+        spans = predict_paragraphs(model, [long_text])[0].spans
+        if stride == 0:
+            shift = len(piece) + 1
+            want = [Span(s.start + k * shift, s.end + k * shift, s.label, s.text)
+                    for k in range(3) for s in alone]
+            assert spans == want
+        else:  # overlapping half-length windows: still well-formed, nothing dropped
+            assert spans and all(long_text[s.start : s.end] == s.text for s in spans)
+            assert spans[-1].start > 2 * (len(piece) + 1)
