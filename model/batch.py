@@ -12,7 +12,10 @@ folder of such files and/or ``.txt`` files (one article each, id = file name wit
 
 Output: one line per input record, ``{"id": ID, "events": [...]}`` (``StrikeEvent.to_dict``),
 or ``{"id": ID, "error": "..."}`` for a line that cannot be used (bad JSON, not an object,
-no ``text``, ``text`` not a string, extraction failure). Nothing is lost and the run never
+no ``text``, ``text`` not a string, extraction failure). With ``--format labelstudio`` a
+record is ``{"id", "result": [Label Studio result items], "score", "model_version"}`` instead:
+every predicted span and relation (NFC offsets, as Label Studio stores the text), ready for
+``python -m annotation import --predictions``. Nothing is lost and the run never
 stops on bad input: a line without an id gets the id ``line:N`` (``FILE:line:N`` when the
 input is a folder; N counts from 1); a second line with an id already seen gets
 ``ID@line:N`` and an error naming the duplicate. Blank lines are skipped.
@@ -201,18 +204,30 @@ def _chunks(
         yield chunk
 
 
-def _extract_chunk(extractor: Any, texts: list[str], batch_size: int) -> list[Any]:
-    """Events per text; on a failure, retried one by one so one bad text costs one record."""
+def _extract_chunk(extract: Any, texts: list[str], batch_size: int) -> list[Any]:
+    """Results per text; on a failure, retried one by one so one bad text costs one record."""
     try:
-        return extractor.extract_batch(texts, batch_size=batch_size)
+        return extract(texts, batch_size=batch_size)
     except Exception:  # noqa: BLE001 - isolate the text that fails
         out = []
         for text in texts:
             try:
-                out.append(extractor.extract_batch([text], batch_size=batch_size)[0])
+                out.append(extract([text], batch_size=batch_size)[0])
             except Exception as err:  # noqa: BLE001
                 out.append(err)
         return out
+
+
+def _preannotation(article_id: str, doc: Any, scores: list[float], model_version: str) -> dict:
+    """A line ``python -m annotation import --predictions`` reads: Label Studio result items."""
+    from annotation.predictions import to_label_studio_results
+
+    return {
+        "id": article_id,
+        "result": to_label_studio_results(doc.spans, doc.relations, scores),
+        "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
+        "model_version": model_version,
+    }
 
 
 def process(
@@ -227,6 +242,8 @@ def process(
     world_size: int = 1,
     done: set[str] | None = None,
     progress: bool = True,
+    output_format: str = "events",
+    model_version: str = "ghara",
 ) -> Summary:
     """Extract events for every record of ``input_path`` (this process's share) into
     ``output_path``, skipping ids already there (and those in ``done``)."""
@@ -260,7 +277,9 @@ def process(
         records = mine(read_records(input_path, summary))
         for chunk in _chunks(records, max_chars_per_batch, max_records_per_chunk):
             ok = [r for r in chunk if r.error is None]
-            results = _extract_chunk(extractor, [r.text for r in ok], batch_size) if ok else []
+            extract = (extractor.extract_batch if output_format == "events"
+                       else extractor.annotate_batch)
+            results = _extract_chunk(extract, [r.text for r in ok], batch_size) if ok else []
             by_index = {r.index: res for r, res in zip(ok, results)}
             lines = []
             for rec in chunk:
@@ -272,9 +291,12 @@ def process(
                     summary.errors += 1
                     if len(summary.error_examples) < 5:
                         summary.error_examples.append(f"{rec.id}: {rec.error}")
-                else:
+                elif output_format == "events":
                     lines.append({"id": rec.id, "events": [e.to_dict() for e in result]})
                     summary.events += len(result)
+                else:
+                    lines.append(_preannotation(rec.id, *result, model_version))
+                    summary.events += sum(s.label == "STRIKE" for s in result[0].spans)
                 done.add(rec.id)
             _write(out, lines)
             summary.records += len(lines)
@@ -335,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="torch CPU threads per process (0: torch's default). On a busy "
                              "or small CPU machine 1 is often fastest for small models")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--format", choices=("events", "labelstudio"), default="events",
+                        help="events: StrikeEvent records; labelstudio: pre-annotations "
+                             "(every span and relation) for `python -m annotation import "
+                             "--predictions`")
+    parser.add_argument("--model-version", default=None,
+                        help="model_version stored with pre-annotations (default: model name)")
     return parser
 
 
@@ -385,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         max_records_per_chunk=args.max_records_per_chunk,
         rank=rank, world_size=world, done=done,
         progress=not args.no_progress,
+        output_format=args.format,
+        model_version=args.model_version or "/".join(Path(str(args.model)).parts[-2:]),
     )
     prefix = f"[rank {rank}/{world}] " if world > 1 else ""
     print(prefix + summary.line(), flush=True)

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from annotation.documents import Document
 from annotation.paragraphs import paragraph_ranges
 
 from .events import StrikeEvent, build_events
@@ -155,34 +156,9 @@ class StrikeExtractor:
         All paragraphs of all texts are predicted together, longest first, ``batch_size``
         paragraphs per forward pass.
         """
-        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
-            raise TypeError(
-                f"texts must be a list of str, got {type(texts).__name__}"
-                + (" (use extract() for one text)" if isinstance(texts, str) else "")
-            )
-        texts = list(texts)
-        for i, text in enumerate(texts):
-            _check_text(text, f"texts[{i}]")
-        maps = [OffsetMap(text) if text and has_arabic(text) else None for text in texts]
-
-        # (text index, paragraph index, paragraph start, paragraph text), NFC coordinates
-        jobs: list[tuple[int, int, int, str]] = []
-        for t, omap in enumerate(maps):
-            if omap is None:
-                continue
-            for p, (start, end) in enumerate(paragraph_ranges(omap.text)):
-                para = omap.text[start:end]
-                if has_arabic(para):
-                    jobs.append((t, p, start, para))
-        results: list[list[StrikeEvent]] = [[] for _ in texts]
-        if not jobs:
-            return results
-        order = sorted(range(len(jobs)), key=lambda j: -len(jobs[j][3]))
-        predictions = self._predict([jobs[j][3] for j in order], batch_size or self.batch_size)
-        by_job = [None] * len(jobs)
-        for j, prediction in zip(order, predictions):
-            by_job[j] = prediction
-        for (t, p, start, para), prediction in zip(jobs, by_job):
+        maps, paragraphs = self._predict_articles(texts, batch_size)
+        results: list[list[StrikeEvent]] = [[] for _ in maps]
+        for t, p, start, para, prediction in paragraphs:
             results[t].extend(build_events(prediction, p, start, para))
         for t, events in enumerate(results):
             omap = maps[t]
@@ -195,7 +171,59 @@ class StrikeExtractor:
                     assert a.text in unicodedata.normalize("NFC", b.text), (a, b)
             results[t] = mapped
         return results
-        return results
+
+    def annotate_batch(
+        self, texts: Sequence[str], batch_size: int | None = None
+    ) -> list[tuple[Document, list[float]]]:
+        """Every predicted span and relation of each article, for pre-annotation.
+
+        Unlike :meth:`extract_batch` this keeps spans that no strike links (an ACTOR named
+        as a belligerent, a casualty COUNT), as an annotator needs them all. Offsets index
+        the NFC text (``Document.text``), which is what Label Studio stores on import.
+        Returns ``(document, span_scores)`` per text.
+        """
+        maps, paragraphs = self._predict_articles(texts, batch_size)
+        docs = [Document(id=str(t), text=omap.text if omap else unicodedata.normalize("NFC", text))
+                for t, (omap, text) in enumerate(zip(maps, texts))]
+        scores: list[list[float]] = [[] for _ in texts]
+        for t, _, start, _, prediction in paragraphs:
+            docs[t].spans.extend(s.shifted(start) for s in prediction.spans)
+            docs[t].relations.extend(r.shifted(start) for r in prediction.relations)
+            scores[t].extend(prediction.span_scores)
+        for doc in docs:
+            doc.check_offsets()
+        return list(zip(docs, scores))
+
+    def _predict_articles(
+        self, texts: Sequence[str], batch_size: int | None
+    ) -> tuple[list[OffsetMap | None], list[tuple[int, int, int, str, Any]]]:
+        """NFC maps of the texts and ``(text, paragraph index, start, paragraph, prediction)``
+        for every paragraph with Arabic in it, in text order (NFC coordinates)."""
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            raise TypeError(
+                f"texts must be a list of str, got {type(texts).__name__}"
+                + (" (use extract() for one text)" if isinstance(texts, str) else "")
+            )
+        texts = list(texts)
+        for i, text in enumerate(texts):
+            _check_text(text, f"texts[{i}]")
+        maps = [OffsetMap(text) if text and has_arabic(text) else None for text in texts]
+        jobs: list[tuple[int, int, int, str]] = []
+        for t, omap in enumerate(maps):
+            if omap is None:
+                continue
+            for p, (start, end) in enumerate(paragraph_ranges(omap.text)):
+                para = omap.text[start:end]
+                if has_arabic(para):
+                    jobs.append((t, p, start, para))
+        if not jobs:
+            return maps, []
+        order = sorted(range(len(jobs)), key=lambda j: -len(jobs[j][3]))
+        predictions = self._predict([jobs[j][3] for j in order], batch_size or self.batch_size)
+        by_job: list[Any] = [None] * len(jobs)
+        for j, prediction in zip(order, predictions):
+            by_job[j] = prediction
+        return maps, [(*job, prediction) for job, prediction in zip(jobs, by_job)]
 
     def _predict(self, paragraphs: list[str], batch_size: int) -> list[Any]:
         from .inference import predict_paragraphs
