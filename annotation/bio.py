@@ -22,10 +22,11 @@ def span_word_range(span: Span, words: Sequence[tuple[int, int]]) -> tuple[int, 
 def spans_to_tags(
     spans: Sequence[Span], words: Sequence[tuple[int, int]], schema: Schema = SCHEMA
 ) -> list[str]:
+    """Word-level IOB2 tags; spans are flat, so a span touching a tagged word is skipped."""
     tags = ["O"] * len(words)
-    for span in spans:
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
         rng = span_word_range(span, words)
-        if rng is None:
+        if rng is None or any(tag != "O" for tag in tags[rng[0]:rng[1]]):
             continue
         first, stop = rng
         tags[first] = f"B-{span.label}"

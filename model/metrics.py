@@ -183,19 +183,3 @@ def event_scores(gold: Sequence[ParagraphEvents], pred: Sequence[ParagraphEvents
         },
     }
 
-
-def spans_to_word_tags(words: Sequence[Sequence[int]], spans: Iterable) -> list[str]:
-    """Word-level IOB2 tags for ``spans`` (char offsets) over ``words`` ([start, end] each).
-
-    A span covers the words that overlap it; a word inside two spans keeps the first.
-    Used to score predicted spans against the gold ``word_tags`` of the examples.
-    """
-    tags = ["O"] * len(words)
-    for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        covered = [i for i, (ws, we) in enumerate(words) if ws < span.end and we > span.start]
-        if not covered or any(tags[i] != "O" for i in covered):
-            continue
-        tags[covered[0]] = f"B-{span.label}"
-        for i in covered[1:]:
-            tags[i] = f"I-{span.label}"
-    return tags

@@ -315,14 +315,16 @@ def gold_relation_tuples(example: dict, schema) -> set:
 
 def evaluate(model, examples: list[dict], batch_size: int = 32) -> dict[str, Any]:
     """Dev metrics: entity (strict IOB2) and end-to-end relation F1, + gold-span relations."""
+    from annotation.bio import spans_to_tags
+
     from .inference import predict_paragraphs
-    from .metrics import entity_scores, relation_scores, relation_tuples, spans_to_word_tags
+    from .metrics import entity_scores, relation_scores, relation_tuples
 
     schema = model.schema
     texts = [ex["text"] for ex in examples]
     preds = predict_paragraphs(model, texts, batch_size=batch_size)
     gold_tags = [[schema.id2tag[t] for t in ex["word_tags"]] for ex in examples]
-    pred_tags = [spans_to_word_tags(ex["words"], p.spans) for ex, p in zip(examples, preds)]
+    pred_tags = [spans_to_tags(p.spans, ex["words"]) for ex, p in zip(examples, preds)]
     ent = entity_scores(gold_tags, pred_tags)
     gold_rel = [gold_relation_tuples(ex, schema) for ex in examples]
     rel = relation_scores(gold_rel, [relation_tuples(p.relations) for p in preds])

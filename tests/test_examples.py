@@ -124,6 +124,14 @@ def test_bio_round_trip_is_identity_at_word_boundaries(case):
     assert tags_to_spans(spans_to_tags(spans, words), words, text) == spans
 
 
+def test_overlapping_spans_keep_the_first():
+    text = "غارة جوية على حلب"
+    words = split_words(text)
+    spans = [Span(0, 9, "STRIKE", "غارة جوية"), Span(5, 9, "ACTOR", "جوية"),
+             Span(14, 17, "PLACE", "حلب")]
+    assert spans_to_tags(spans, words) == ["B-STRIKE", "I-STRIKE", "O", "B-PLACE"]
+
+
 def test_invalid_inside_tag_starts_a_new_span():
     text = "غارة جوية على حلب"
     words = split_words(text)

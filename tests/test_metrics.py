@@ -18,7 +18,6 @@ from model.metrics import (
     prf,
     relation_scores,
     relation_tuples,
-    spans_to_word_tags,
 )
 
 GOLD = [
@@ -191,12 +190,6 @@ def test_events():
     assert scores["arguments"]["micro"] == prf(1, 3, 3)
     assert scores["arguments"]["per_label"]["killed"] == prf(0, 1, 1)
     assert scores["exact"]["matched"] == 0
-
-
-def test_spans_to_word_tags():
-    words = [(0, 4), (5, 9), (10, 13), (14, 18)]
-    spans = [Span(5, 13, "ACTOR", "x"), Span(0, 4, "STRIKE", "y")]
-    assert spans_to_word_tags(words, spans) == ["B-STRIKE", "B-ACTOR", "I-ACTOR", "O"]
 
 
 def test_import_is_light():
