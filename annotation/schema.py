@@ -21,6 +21,8 @@ class Schema:
     entity_labels: tuple[str, ...]
     #: role -> the entity label its tail must carry; the head is always ``trigger_label``.
     roles: dict[str, str]
+    #: one line per label and per role, for guidelines tables and model cards.
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False)
     trigger_label: str = "STRIKE"
     #: Label Studio control/object names used by the generated labeling config.
     labels_name: str = "label"
@@ -33,6 +35,9 @@ class Schema:
         for role, label in self.roles.items():
             if label not in self.entity_labels:
                 raise ValueError(f"role {role!r} takes unknown label {label!r}")
+        described = set(self.descriptions)
+        if described and described != set(self.entity_labels) | set(self.roles):
+            raise ValueError(f"descriptions must cover exactly the labels and roles, got {described}")
         tags = ["O"] + [f"{p}-{lab}" for lab in self.entity_labels for p in ("B", "I")]
         object.__setattr__(self, "bio_tags", tuple(tags))
 
@@ -109,5 +114,22 @@ SCHEMA = Schema(
         "strikes": "COUNT",
         "killed": "COUNT",
         "injured": "COUNT",
+    },
+    descriptions={
+        "STRIKE": "a word or phrase reporting an air, drone, missile or artillery strike "
+        "(غارة، قصف، استهدفت)",
+        "ACTOR": "an armed party, state, alliance or force (التحالف الدولي، قوات النظام)",
+        "TARGET": "what a strike hit or aimed at: facilities, positions, vehicles, people "
+        "(مصافي النفط)",
+        "PLACE": "a geographic location (دير الزور، ريف حلب الشرقي)",
+        "DATE": "a time expression (فجر اليوم، الليلة الماضية)",
+        "COUNT": "the number of strikes, killed or injured (27، عشرات، ثلاثة)",
+        "actor": "who carried out the strike",
+        "target": "what it hit or aimed at",
+        "place": "where it happened",
+        "date": "when it happened",
+        "strikes": "how many strikes",
+        "killed": "how many people were killed",
+        "injured": "how many people were injured",
     },
 )

@@ -36,21 +36,6 @@ DEFAULT_LICENSE = "apache-2.0"
 TAGS = ["arabic", "token-classification", "relation-extraction", "event-extraction",
         "named-entity-recognition", "news", "conflict", "ghara"]
 
-#: one line per label/role, for the card's schema table (lists come from SCHEMA)
-LABEL_NOTES = {
-    "STRIKE": "a word or phrase reporting an air, drone, missile or artillery strike (غارة، قصف، استهدفت)",
-    "ACTOR": "an armed party, state, alliance or force (التحالف الدولي، قوات النظام)",
-    "TARGET": "what a strike hit or aimed at: facilities, positions, vehicles, people (مصافي النفط)",
-    "PLACE": "a geographic location (دير الزور، ريف حلب الشرقي)",
-    "DATE": "a time expression (فجر اليوم، الليلة الماضية)",
-    "COUNT": "the number of strikes, killed or injured (27، عشرات، ثلاثة)",
-}
-ROLE_NOTES = {
-    "actor": "who carried out the strike", "target": "what it hit or aimed at",
-    "place": "where it happened", "date": "when it happened",
-    "strikes": "how many strikes", "killed": "how many people were killed",
-    "injured": "how many people were injured",
-}
 
 
 # -- metadata -------------------------------------------------------------------------------
@@ -190,10 +175,10 @@ def _schema_section() -> str:
              f"{SCHEMA.trigger_label} span to an argument in the same paragraph.", "",
              "| label | marks |", "|---|---|"]
     for label in SCHEMA.entity_labels:
-        lines.append(f"| {label} | {LABEL_NOTES.get(label, '')} |")
+        lines.append(f"| {label} | {SCHEMA.descriptions.get(label, '')} |")
     lines += ["", "| relation | argument label | meaning |", "|---|---|---|"]
     for role, label in SCHEMA.roles.items():
-        lines.append(f"| {role} | {label} | {ROLE_NOTES.get(role, '')} |")
+        lines.append(f"| {role} | {label} | {SCHEMA.descriptions.get(role, '')} |")
     lines += ["", f"Tagger tags (IOB2): {', '.join(SCHEMA.bio_tags)}.",
               f"Relation classes: {', '.join(SCHEMA.relation_classes)}."]
     return "\n".join(lines)

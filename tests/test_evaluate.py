@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,17 +14,11 @@ import pytest
 
 from annotation.documents import Paragraph, Relation, Span
 from model.evaluation import ParagraphResult, errors_html, markdown_report, score
+from model.inference import ParagraphPrediction
 
 REPO = Path(__file__).resolve().parents[1]
 TEXT = "قصفت الطائرات حلب أمس"
 
-
-@dataclass
-class Pred:
-    spans: list = field(default_factory=list)
-    relations: list = field(default_factory=list)
-    span_scores: list = field(default_factory=list)
-    relation_scores: list = field(default_factory=list)
 
 
 def sp(text: str, label: str) -> Span:
@@ -44,14 +37,14 @@ def hand_example() -> list[ParagraphResult]:
         Relation(STRIKE, "date", DATE)])
     # end to end: the ACTOR swallows the PLACE (one wrong boundary), so its relation is wrong
     # and the place relation is missing
-    predicted = Pred([STRIKE, WIDE_ACTOR, DATE],
+    predicted = ParagraphPrediction([STRIKE, WIDE_ACTOR, DATE],
                      [Relation(STRIKE, "actor", WIDE_ACTOR), Relation(STRIKE, "date", DATE)])
     # over gold spans: actor and place right, date missed
-    on_gold = Pred([STRIKE, ACTOR, PLACE, DATE],
+    on_gold = ParagraphPrediction([STRIKE, ACTOR, PLACE, DATE],
                    [Relation(STRIKE, "actor", ACTOR), Relation(STRIKE, "place", PLACE)])
     perfect = Paragraph("doc", 1, 22, TEXT, [STRIKE], [])
     return [ParagraphResult(gold, predicted, on_gold),
-            ParagraphResult(perfect, Pred([STRIKE]), Pred([STRIKE]))]
+            ParagraphResult(perfect, ParagraphPrediction([STRIKE]), ParagraphPrediction([STRIKE]))]
 
 
 def close(a, b):
@@ -105,7 +98,7 @@ def test_errors_page_is_rtl_escaped_and_highlights_differences():
     results = hand_example()
     evil = "<script>alert('x')</script> & غارة"
     results.append(ParagraphResult(Paragraph("d<2>", 0, 0, evil, [], []),
-                                   Pred([Span(0, 8, "STRIKE", evil[:8])]), None))
+                                   ParagraphPrediction([Span(0, 8, "STRIKE", evil[:8])]), None))
     page = errors_html(results, title="t <b>")
     parser = _Collector()
     parser.feed(page)

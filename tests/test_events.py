@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from annotation.documents import Relation, Span
 from model.events import Count, EventSpan, StrikeEvent, build_events
+from model.inference import ParagraphPrediction
 
-
-@dataclass
-class FakePrediction:
-    spans: list = field(default_factory=list)
-    relations: list = field(default_factory=list)
-    span_scores: list = field(default_factory=list)
-    relation_scores: list = field(default_factory=list)
 
 
 PARA = "شنت طائرات التحالف ثلاث غارات على حلب أمس وقتل عشرات المدنيين و١٤ جريحا"
@@ -27,7 +20,7 @@ def span(text: str, label: str, occurrence: int = 0) -> Span:
     return Span(start, start + len(text), label, text)
 
 
-def prediction() -> FakePrediction:
+def prediction() -> ParagraphPrediction:
     strike = span("غارات", "STRIKE")
     actor = span("طائرات التحالف", "ACTOR")
     count = span("ثلاث", "COUNT")
@@ -47,7 +40,7 @@ def prediction() -> FakePrediction:
         Relation(actor, "place", place),  # head is not a STRIKE: ignored
         Relation(strike, "actor", place),  # role does not fit the tail label: ignored
     ]
-    return FakePrediction(
+    return ParagraphPrediction(
         spans, relations, [0.9] * len(spans), [0.8, 0.7, 0.95, 0.6, 0.9, 0.5, 0.3, 0.9, 0.9]
     )
 
@@ -85,15 +78,15 @@ def test_to_dict_is_json_ready_and_round_trips():
 
 def test_strike_without_arguments_and_empty_prediction():
     strike = span("غارات", "STRIKE")
-    events = build_events(FakePrediction([strike], [], [0.5], []), 0, 0, PARA)
+    events = build_events(ParagraphPrediction([strike], [], [0.5], []), 0, 0, PARA)
     assert len(events) == 1 and events[0].actors == [] and events[0].killed is None
-    assert build_events(FakePrediction(), 0, 0, PARA) == []
+    assert build_events(ParagraphPrediction(), 0, 0, PARA) == []
 
 
 def test_scores_missing_are_none():
     strike = span("غارات", "STRIKE")
     place = span("حلب", "PLACE")
-    pred = FakePrediction([strike, place], [Relation(strike, "place", place)])
+    pred = ParagraphPrediction([strike, place], [Relation(strike, "place", place)])
     e = build_events(pred, 0, 0, PARA)[0]
     assert e.trigger.score is None and e.places[0].score is None
     assert e.to_dict()["places"][0]["score"] is None

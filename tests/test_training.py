@@ -9,7 +9,7 @@ import pytest
 from safetensors.torch import load_file
 
 from _ghara_tiny import TINY_CONFIG, overfit_run, overrides
-from model.training import TrainConfig, load_config, main, train_one
+from model.training import TrainConfig, load_config, main
 
 pytestmark = pytest.mark.slow
 
