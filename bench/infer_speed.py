@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: pipe(texts, batch_size=args.batch_size), args.repeats, device
         )
 
-    print(f"| method | best s | articles/s | sub-words/s | peak RSS delta MiB |"
+    print("| method | best s | articles/s | sub-words/s | peak RSS delta MiB |"
           + (" peak CUDA MiB |" if device.startswith("cuda") else ""))
     print("|---|---:|---:|---:|---:|" + ("---:|" if device.startswith("cuda") else ""))
     results = {}

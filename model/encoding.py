@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -104,37 +105,68 @@ def make_window_batch(
     """Cut every sequence into windows and record where each sub-word will be read from."""
     lengths = [len(seq) for seq in sequences]
     batch, longest = len(sequences), max(lengths, default=0)
-    rows: list[list[int]] = []
-    owners_per_seq: list[list[tuple[int, int]]] = []
-    for seq in sequences:
-        if not seq:
-            owners_per_seq.append([])
-            continue
-        windows = plan_windows(len(seq), max_length, stride)
-        first_row = len(rows)
-        for start, end in windows:
-            rows.append([cls_id, *seq[start:end], sep_id])
-        owners_per_seq.append([(first_row + w, off) for w, off in token_owners(windows, len(seq))])
-    if not rows:  # only empty sequences: one dummy window keeps shapes valid
-        rows.append([cls_id, sep_id])
-    width = max(len(r) for r in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        input_ids[r, : len(row)] = torch.tensor(row, dtype=torch.long)
-        attention_mask[r, : len(row)] = 1
-    gather_index = torch.zeros((batch, max(longest, 1)), dtype=torch.long)
-    token_mask = torch.zeros((batch, max(longest, 1)), dtype=torch.bool)
-    token_ids = torch.full((batch, max(longest, 1)), pad_id, dtype=torch.long)
-    for b, (seq, owners) in enumerate(zip(sequences, owners_per_seq)):
-        if not seq:
-            continue
+    # per window: (sequence, first sub-word, sub-word count); per sub-word: (window, offset)
+    win_seq: list[int] = []
+    win_start: list[int] = []
+    win_len: list[int] = []
+    owner_rows: list[np.ndarray] = []
+    owner_offsets: list[np.ndarray] = []
+    for b, seq in enumerate(sequences):
         n = len(seq)
+        if not n:
+            continue
+        windows = plan_windows(n, max_length, stride)
+        first_row = len(win_seq)
+        for start, end in windows:
+            win_seq.append(b)
+            win_start.append(start)
+            win_len.append(end - start)
+        if len(windows) == 1:  # the common case: every sub-word in the one window
+            owner_rows.append(np.full(n, first_row, dtype=np.int64))
+            owner_offsets.append(np.arange(n, dtype=np.int64))
+        else:
+            owners = np.array(token_owners(windows, n), dtype=np.int64).reshape(-1, 2)
+            owner_rows.append(owners[:, 0] + first_row)
+            owner_offsets.append(owners[:, 1])
+    n_rows = max(len(win_seq), 1)  # only empty sequences: one dummy window keeps shapes valid
+    width = max(win_len, default=0) + 2
+    n_sub = np.asarray(lengths, dtype=np.int64)
+    tokens = np.fromiter(
+        (t for seq in sequences for t in seq), dtype=np.int64, count=int(n_sub.sum())
+    )
+    seq_first = np.cumsum(n_sub) - n_sub  # where each sequence starts in ``tokens``
+    input_ids = np.full((n_rows, width), pad_id, dtype=np.int64)
+    attention_mask = np.zeros((n_rows, width), dtype=np.int64)
+    input_ids[:, 0] = cls_id
+    if win_seq:
+        w_len = np.asarray(win_len, dtype=np.int64)
+        rows = np.repeat(np.arange(len(win_seq)), w_len)
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(w_len) - w_len, w_len)
+        source = np.repeat(seq_first[win_seq] + np.asarray(win_start), w_len) + within
+        input_ids[rows, within + 1] = tokens[source]
+        input_ids[np.arange(len(win_seq)), w_len + 1] = sep_id
+        attention_mask[np.arange(width)[None, :] < (w_len + 2)[:, None]] = 1
+    else:
+        input_ids[0, 1] = sep_id
+        attention_mask[0, :2] = 1
+    cols = max(longest, 1)
+    gather_index = np.zeros((batch, cols), dtype=np.int64)
+    token_mask = np.arange(cols)[None, :] < n_sub[:, None]
+    token_ids = np.full((batch, cols), pad_id, dtype=np.int64)
+    if owner_rows:
         # +1: position 0 of every window is [CLS]
-        gather_index[b, :n] = torch.tensor([row * width + off + 1 for row, off in owners])
-        token_mask[b, :n] = True
-        token_ids[b, :n] = torch.tensor(list(seq), dtype=torch.long)
-    return WindowBatch(input_ids, attention_mask, gather_index, token_mask, token_ids, lengths)
+        gather_index[token_mask] = np.concatenate(owner_rows) * width + np.concatenate(
+            owner_offsets
+        ) + 1
+        token_ids[token_mask] = tokens
+    return WindowBatch(
+        torch.from_numpy(input_ids),
+        torch.from_numpy(attention_mask),
+        torch.from_numpy(gather_index),
+        torch.from_numpy(token_mask),
+        torch.from_numpy(token_ids),
+        lengths,
+    )
 
 
 def merge_windows(

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from annotation.bio import span_word_range, tags_to_word_ranges
 from annotation.documents import Relation, Span
-from annotation.examples import subword_word_ids
-from annotation.words import split_words
+from annotation.words import _is_punctuation
 
 from .decoding import viterbi_decode
 from .network import JointModel, build_pairs, word_subword_ranges
@@ -44,25 +44,135 @@ class _Item:
     text: str
     words: list[tuple[int, int]]
     input_ids: list[int]
-    word_ids: list[int]
+    #: ``[first, last + 1)`` sub-word range per word, ``(-1, -1)`` for a word without any
+    #: (``network.word_subword_ranges``), as an ``[n_words, 2]`` array
+    ranges: np.ndarray
+
+
+#: character class codes for the vectorised word split (see ``_word_bounds``)
+_SPACE, _WORD, _PUNCT = " ", "w", "p"
+_CHAR_CLASS: dict[int, str] = {}
+
+
+def _char_classes(text: str) -> str:
+    """``text`` with every character replaced by its class for ``split_words``: white space,
+    punctuation (a word of its own) or a word character -- the same tests, in the same
+    order, as :func:`annotation.words.split_words`."""
+    table = _CHAR_CLASS
+    for char in [c for c in set(text) if ord(c) not in table]:
+        if char.isspace():
+            table[ord(char)] = _SPACE
+        elif _is_punctuation(char):
+            table[ord(char)] = _PUNCT
+        else:
+            table[ord(char)] = _WORD
+    return text.translate(table)
+
+
+def _word_bounds(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Word starts and ends (``split_words``) from a class-code array (see ``_char_classes``)."""
+    is_word = classes == ord(_WORD)
+    is_punct = classes == ord(_PUNCT)
+    prev_word = np.zeros_like(is_word)
+    prev_word[1:] = is_word[:-1]
+    next_word = np.zeros_like(is_word)
+    next_word[:-1] = is_word[1:]
+    starts = np.flatnonzero((is_word & ~prev_word) | is_punct)
+    ends = np.flatnonzero((is_word & ~next_word) | is_punct) + 1
+    return starts, ends
+
+
+class _quiet_length_warning:
+    """Mute the tokenizer's one-off "Token indices sequence length is longer than the
+    specified maximum sequence length" warning during one call: long paragraphs are cut into
+    windows here, so it would only mislead. Other warnings are untouched, and the
+    tokenizer's state is restored (its own later calls still warn)."""
+
+    KEY = "sequence-length-is-longer-than-the-specified-maximum"
+
+    def __init__(self, tokenizer):
+        self.flags = getattr(tokenizer, "deprecation_warnings", None)
+
+    def __enter__(self):
+        if isinstance(self.flags, dict):
+            self.had, self.value = self.KEY in self.flags, self.flags.get(self.KEY)
+            self.flags[self.KEY] = True
+        return self
+
+    def __exit__(self, *exc):
+        if isinstance(self.flags, dict):
+            if self.had:
+                self.flags[self.KEY] = self.value
+            else:
+                self.flags.pop(self.KEY, None)
 
 
 def _featurize(tokenizer, texts: Sequence[str]) -> list[_Item]:
-    """Words and sub-words of every non-empty text (those with at least one sub-word)."""
-    items = []
+    """Words and sub-words of every non-empty text (those with at least one sub-word).
+
+    Same result as ``split_words`` + ``subword_word_ids`` + ``word_subword_ranges`` per text,
+    computed for all texts at once with numpy.
+    """
+    items: list[_Item] = []
     candidates = [(i, t) for i, t in enumerate(texts) if t and t.strip()]
     if not candidates:
         return items
-    enc = tokenizer(
-        [t for _, t in candidates], add_special_tokens=False, return_offsets_mapping=True
-    )
-    for (i, text), ids, offsets in zip(candidates, enc["input_ids"], enc["offset_mapping"]):
-        words = split_words(text)
-        if not ids or not words:
+    with _quiet_length_warning(tokenizer):
+        enc = tokenizer(
+            [t for _, t in candidates], add_special_tokens=False, return_offsets_mapping=True
+        )
+    all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
+    # every text at its own place in one long string: a text starts one past the previous end
+    text_start = np.zeros(len(candidates) + 1, dtype=np.int64)
+    np.cumsum([len(t) + 1 for _, t in candidates], out=text_start[1:])
+    joined = " ".join(_char_classes(t) for _, t in candidates)
+    starts, ends = _word_bounds(np.frombuffer(joined.encode("ascii"), dtype=np.uint8))
+    word_cut = np.searchsorted(starts, text_start)  # words of text k: word_cut[k]:word_cut[k+1]
+    n_sub = np.fromiter((len(ids) for ids in all_ids), dtype=np.int64, count=len(all_ids))
+    sub_cut = np.zeros(len(candidates) + 1, dtype=np.int64)
+    np.cumsum(n_sub, out=sub_cut[1:])
+    offsets = np.array(
+        [o for offs in all_offsets for o in offs], dtype=np.int64
+    ).reshape(-1, 2) + np.repeat(text_start[:-1], n_sub)[:, None]
+    # the word of a sub-word: the first word ending after its first character, if that word
+    # has a character inside the sub-word (annotation.examples.subword_word_ids)
+    w = np.searchsorted(ends, offsets[:, 0], side="right")
+    inside = w < len(ends)
+    wc = np.minimum(w, max(len(ends) - 1, 0))
+    if len(ends):
+        inside &= np.maximum(offsets[:, 0], starts[wc]) < offsets[:, 1]
+    else:
+        inside[:] = False
+    word_of = np.where(inside, w, -1)
+    ranges = _subword_ranges(word_of, len(starts))  # global sub-word positions
+    for k, (i, text) in enumerate(candidates):
+        w0, w1 = int(word_cut[k]), int(word_cut[k + 1])
+        s0, s1 = int(sub_cut[k]), int(sub_cut[k + 1])
+        if s0 == s1 or w0 == w1:
             continue
-        word_ids = subword_word_ids([tuple(o) for o in offsets], words, len(text))
-        items.append(_Item(i, text, words, list(ids), word_ids))
+        shift = int(text_start[k])
+        words = list(zip((starts[w0:w1] - shift).tolist(), (ends[w0:w1] - shift).tolist()))
+        local = ranges[w0:w1]
+        local = np.where(local >= 0, local - s0, -1)
+        items.append(_Item(i, text, words, all_ids[k], local))
     return items
+
+
+def _subword_ranges(word_ids: np.ndarray, n_words: int) -> np.ndarray:
+    """``network.word_subword_ranges`` as an ``[n_words, 2]`` array."""
+    ranges = np.full((n_words, 2), -1, dtype=np.int64)
+    valid = np.flatnonzero(word_ids >= 0)
+    if not len(valid):
+        return ranges
+    wv = word_ids[valid]
+    if np.any(wv[1:] < wv[:-1]):  # sub-words out of order: the plain loop
+        return np.array(word_subword_ranges(word_ids.tolist(), n_words), dtype=np.int64)
+    change = np.flatnonzero(wv[1:] != wv[:-1])
+    first = np.concatenate(([0], change + 1))
+    last = np.concatenate((change, [len(wv) - 1]))
+    ranges[wv[first], 0] = valid[first]
+    ranges[wv[last], 1] = valid[last] + 1
+    return ranges
 
 
 def predict_paragraphs(
@@ -108,41 +218,49 @@ def _predict_batch(
     label_index = {lab: i for i, lab in enumerate(schema.entity_labels)}
     windows = model.window_batch([it.input_ids for it in batch]).to(device)
     features = model.features(windows)
-    word_ranges = [word_subword_ranges(it.word_ids, len(it.words)) for it in batch]
+    word_ranges = [it.ranges for it in batch]
 
     # spans per paragraph: (word_start, word_end, label_index) + the Span objects
     span_rows: list[list[list[int]]] = []
     span_objs: list[list[Span]] = []
     if gold_spans is None:
-        log_probs = torch.log_softmax(model.tag_logits(features).float(), dim=-1)
+        logits = model.tag_logits(features).float()
         n_words = max(len(it.words) for it in batch)
-        first = torch.zeros((len(batch), n_words), dtype=torch.long)
-        has_sub = torch.zeros((len(batch), n_words), dtype=torch.bool)
+        first_np = np.zeros((len(batch), n_words), dtype=np.int64)
+        has_sub_np = np.zeros((len(batch), n_words), dtype=bool)
         for b, ranges in enumerate(word_ranges):
-            for w, (s, _) in enumerate(ranges):
-                if s >= 0:
-                    first[b, w], has_sub[b, w] = s, True
-        emissions = log_probs.gather(
-            1, first.to(device).unsqueeze(-1).expand(-1, -1, log_probs.size(-1))
+            starts = ranges[:, 0]
+            has_sub_np[b, : len(starts)] = starts >= 0
+            first_np[b, : len(starts)] = np.maximum(starts, 0)
+        first, has_sub = torch.from_numpy(first_np), torch.from_numpy(has_sub_np)
+        # log-probabilities of the first sub-word of every word (softmax is per position)
+        emissions = torch.log_softmax(
+            logits.gather(1, first.to(device).unsqueeze(-1).expand(-1, -1, logits.size(-1))),
+            dim=-1,
         ).cpu()
         # a word without sub-words gets uniform scores: the transitions decide its tag
         emissions = emissions.masked_fill(~has_sub.unsqueeze(-1), 0.0)
+        lengths = [len(it.words) for it in batch]
         paths = viterbi_decode(
-            emissions,
-            [len(it.words) for it in batch],
+            emissions.numpy(),
+            lengths,
             model.allowed_transitions.cpu(),
             model.allowed_start.cpu(),
         )
         id2tag = schema.id2tag
         probs_np = emissions.exp().numpy()
-        has_sub_np = has_sub.numpy()
         for b, (it, path) in enumerate(zip(batch, paths)):
             rows, objs, scores = [], [], []
-            for ws, we, label in tags_to_word_ranges([id2tag[t] for t in path]):
+            ranges = tags_to_word_ranges([id2tag[t] for t in path])
+            if ranges:
+                n = len(path)
+                # probability of the decoded tag per word (None: a word without sub-words)
+                word_prob = probs_np[b, np.arange(n), path].tolist()
+                has = has_sub_np[b, :n].tolist()
+            for ws, we, label in ranges:
                 start, end = it.words[ws][0], it.words[we - 1][1]
                 span = Span(start, end, label, it.text[start:end])
-                assert span.text == it.text[span.start : span.end]
-                probs = [float(probs_np[b, w, path[w]]) for w in range(ws, we) if has_sub_np[b, w]]
+                probs = [word_prob[w] for w in range(ws, we) if has[w]]
                 rows.append([ws, we, label_index[label]])
                 objs.append(span)
                 scores.append(sum(probs) / len(probs) if probs else 0.0)
@@ -170,9 +288,10 @@ def _predict_batch(
     probs = torch.softmax(model.relation_logits(features, rel.to(device)), dim=-1).cpu()
     best_p, best_c = probs.max(dim=-1)
     classes = schema.relation_classes
-    for (b, h, t), p, c in zip(rel.pair_keys, best_p.tolist(), best_c.tolist()):
-        if c == 0:
-            continue
+    keys = rel.pair_keys
+    best_p, best_c = best_p.tolist(), best_c.tolist()
+    for k in np.flatnonzero(np.asarray(best_c) != 0).tolist():
+        b, h, t = keys[k]
         res = results[batch[b].index]
-        res.relations.append(Relation(span_objs[b][h], classes[c], span_objs[b][t]))
-        res.relation_scores.append(p)
+        res.relations.append(Relation(span_objs[b][h], classes[best_c[k]], span_objs[b][t]))
+        res.relation_scores.append(best_p[k])

@@ -24,9 +24,10 @@ Relation head: SpERT-style, not PURE
     (bench/train_speed.py), and the between-context max-pool plus a distance bucket carry the
     signal PURE's markers mostly add (which mention of several is the argument).
 
-    Max-pools over arbitrary sub-word ranges are answered from a sparse table (range-max in
-    O(1) per query after an O(N log N) build), so context pools never materialise a
-    ``[pairs, length, hidden]`` tensor.
+    Max-pools over arbitrary sub-word ranges (``range_max``) split each range into its two
+    partial end blocks (gathered position by position) and the whole blocks between them
+    (read from per-block maxima), then take segment maxima: no ``[pairs, length, hidden]``
+    tensor and no full copies of the features, even for long context ranges.
 
     Training uses gold spans: every allowed (STRIKE, argument) pair of the paragraph is a
     candidate, gold relations give its class and the others are ``none`` (negatives); when a
@@ -52,6 +53,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -152,6 +154,17 @@ class RelationInputs:
         return RelationInputs(**moved)
 
 
+def distance_buckets(
+    head_start: np.ndarray, head_end: np.ndarray, tail_start: np.ndarray, tail_end: np.ndarray
+) -> np.ndarray:
+    """:func:`distance_bucket` for arrays of word ranges."""
+    after = tail_start >= head_end
+    gap = np.where(after, tail_start - head_end, np.maximum(head_start - tail_end, 0))
+    bit_length = np.frexp(np.maximum(gap, 1).astype(np.float64))[1]
+    bucket = np.where(gap < 5, gap, np.minimum(9, 5 + (bit_length - 3)))
+    return np.where(after, 10 + bucket, 9 - bucket).astype(np.int64)
+
+
 def build_pairs(
     span_lists: Sequence[Sequence[Sequence[int]]],
     word_ranges: Sequence[Sequence[tuple[int, int]]],
@@ -164,55 +177,96 @@ def build_pairs(
     """Candidate (trigger, argument) pairs for a batch of paragraphs.
 
     ``span_lists[b]``: ``[word_start, word_end, label_index]`` per span of paragraph ``b``;
-    ``word_ranges[b]``: sub-word range per word (``word_subword_ranges``);
-    ``relation_lists[b]``: gold ``[head_index, tail_index, class_id]`` (training) -- pairs
-    not listed get class 0 (``none``). Spans without sub-words are left out.
+    ``word_ranges[b]``: sub-word range per word (``word_subword_ranges``, a list or an
+    ``[n_words, 2]`` array); ``relation_lists[b]``: gold ``[head_index, tail_index,
+    class_id]`` (training) -- pairs not listed get class 0 (``none``). Spans without
+    sub-words are left out. Pairs come paragraph by paragraph, heads in span order, each
+    head's tails in span order. Vectorised over the batch with numpy.
     """
     labels = schema.entity_labels
     trigger = labels.index(schema.trigger_label)
-    arg_labels = {labels.index(lab) for lab in schema.argument_labels}
-    s_batch, s_start, s_end, s_width, s_label = [], [], [], [], []
-    p_head, p_tail, c_start, c_end, dist, targets, keys = [], [], [], [], [], [], []
-    for b, spans in enumerate(span_lists):
-        ranges = word_ranges[b]
-        flat_index: dict[int, int] = {}
-        sub_range: dict[int, tuple[int, int]] = {}
-        for k, (ws, we, lab) in enumerate(spans):
-            subs = [ranges[w] for w in range(ws, we) if ranges[w][0] >= 0]
-            if not subs:
-                continue
-            sub_range[k] = (subs[0][0], subs[-1][1])
-            flat_index[k] = len(s_batch)
-            s_batch.append(b)
-            s_start.append(subs[0][0])
-            s_end.append(subs[-1][1])
-            s_width.append(min(we - ws, max_width))
-            s_label.append(lab)
-        gold = {}
-        if relation_lists is not None:
-            gold = {(h, t): c for h, t, c in relation_lists[b]}
-        heads = [k for k in flat_index if spans[k][2] == trigger]
-        tails = [k for k in flat_index if spans[k][2] in arg_labels]
-        pairs = [(h, t) for h in heads for t in tails if h != t]
-        if max_pairs is not None and len(pairs) > max_pairs:
-            positives = [p for p in pairs if gold.get(p, 0) != 0]
-            negatives = [p for p in pairs if gold.get(p, 0) == 0]
-            room = max(max_pairs - len(positives), 0)
-            negatives = (rng or random).sample(negatives, min(room, len(negatives)))
-            pairs = sorted(positives + negatives)
-        for h, t in pairs:
-            (hs, he), (ts, te) = sub_range[h], sub_range[t]
-            p_head.append(flat_index[h])
-            p_tail.append(flat_index[t])
-            # sub-words strictly between the two spans (empty when adjacent)
-            c_start.append(min(he, te))
-            c_end.append(max(hs, ts))
-            dist.append(distance_bucket(tuple(spans[h][:2]), tuple(spans[t][:2])))
-            targets.append(gold.get((h, t), 0))
-            keys.append((b, h, t))
+    arg_labels = np.array(sorted({labels.index(lab) for lab in schema.argument_labels}))
+    n_par = len(span_lists)
 
-    def long(values: list[int]) -> torch.Tensor:
-        return torch.tensor(values, dtype=torch.long)
+    def ints(values) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)
+
+    # all words of the batch in one array; spans in global word coordinates
+    ranges = [ints(r).reshape(-1, 2) for r in word_ranges[:n_par]]
+    word_offset = np.zeros(n_par + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in ranges], out=word_offset[1:])
+    all_ranges = np.concatenate(ranges) if ranges else np.zeros((0, 2), dtype=np.int64)
+    n_spans = np.array([len(s) for s in span_lists], dtype=np.int64)
+    span_par = np.repeat(np.arange(n_par), n_spans)
+    span_local = np.arange(len(span_par)) - np.repeat(np.cumsum(n_spans) - n_spans, n_spans)
+    spans = ints([row[:3] for s in span_lists for row in s]).reshape(-1, 3)
+    word_start, word_end, span_label = spans[:, 0], spans[:, 1], spans[:, 2]
+    g_start, g_end = word_start + word_offset[span_par], word_end + word_offset[span_par]
+    # first and last word with sub-words inside each span
+    with_sub = np.flatnonzero(all_ranges[:, 0] >= 0)
+    first = np.searchsorted(with_sub, g_start)
+    last = np.searchsorted(with_sub, g_end) - 1
+    first_word = with_sub[np.minimum(first, len(with_sub) - 1)] if len(with_sub) else first
+    keep = (first < len(with_sub)) & (first_word < g_end) & (first <= last)
+    kept = np.flatnonzero(keep)
+    s_batch = span_par[kept]
+    s_start = all_ranges[first_word[kept], 0] if len(kept) else kept
+    s_end = all_ranges[with_sub[last[kept]], 1] if len(kept) else kept
+    s_width = np.minimum(word_end[kept] - word_start[kept], max_width)
+    s_label = span_label[kept]
+    s_local = span_local[kept]
+
+    # every (head, tail) of one paragraph: heads x tails, in span order
+    heads = np.flatnonzero(s_label == trigger)
+    tails = np.flatnonzero(np.isin(s_label, arg_labels))
+    tails_per_par = np.bincount(s_batch[tails], minlength=n_par)
+    tail_first = np.cumsum(tails_per_par) - tails_per_par
+    reps = tails_per_par[s_batch[heads]]
+    p_head = np.repeat(heads, reps)
+    within = np.arange(len(p_head)) - np.repeat(np.cumsum(reps) - reps, reps)
+    p_tail = tails[np.repeat(tail_first[s_batch[heads]], reps) + within]
+    distinct = p_head != p_tail
+    p_head, p_tail = p_head[distinct], p_tail[distinct]
+    p_batch = s_batch[p_head]
+
+    targets = None
+    if relation_lists is not None or max_pairs is not None:
+        pairs_per_par = np.bincount(p_batch, minlength=n_par)
+        keep_pair = np.ones(len(p_head), dtype=bool)
+        targets = np.zeros(len(p_head), dtype=np.int64)
+        pair_first = np.cumsum(pairs_per_par) - pairs_per_par
+        for b in range(n_par):
+            lo, hi = int(pair_first[b]), int(pair_first[b] + pairs_per_par[b])
+            gold = {}
+            if relation_lists is not None:
+                gold = {(h, t): c for h, t, c in relation_lists[b]}
+            pairs = list(zip(s_local[p_head[lo:hi]].tolist(), s_local[p_tail[lo:hi]].tolist()))
+            if gold:
+                targets[lo:hi] = [gold.get(p, 0) for p in pairs]
+            if max_pairs is not None and len(pairs) > max_pairs:
+                positives = [p for p in pairs if gold.get(p, 0) != 0]
+                negatives = [p for p in pairs if gold.get(p, 0) == 0]
+                room = max(max_pairs - len(positives), 0)
+                chosen = set(
+                    positives + (rng or random).sample(negatives, min(room, len(negatives)))
+                )
+                keep_pair[lo:hi] = [p in chosen for p in pairs]
+        p_head, p_tail, p_batch = p_head[keep_pair], p_tail[keep_pair], p_batch[keep_pair]
+        targets = targets[keep_pair]
+
+    h_start, h_end = s_start[p_head], s_end[p_head]
+    t_start, t_end = s_start[p_tail], s_end[p_tail]
+    # sub-words strictly between the two spans (empty when adjacent)
+    c_start = np.minimum(h_end, t_end)
+    c_end = np.maximum(h_start, t_start)
+    dist = distance_buckets(
+        word_start[kept][p_head], word_end[kept][p_head],
+        word_start[kept][p_tail], word_end[kept][p_tail],
+    )
+    keys = list(zip(p_batch.tolist(), s_local[p_head].tolist(), s_local[p_tail].tolist()))
+
+    def long(values: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(values, dtype=np.int64))
 
     return RelationInputs(
         span_batch=long(s_batch),
@@ -235,30 +289,72 @@ def range_max(
 ) -> torch.Tensor:
     """Max over ``x[rows[i], start[i]:end[i]]`` for every query ``i`` (zeros if empty).
 
-    ``x``: ``[B, N, H]``. A sparse table of maxima over power-of-two windows answers each
-    query with two lookups, so cost and memory do not grow with the range lengths.
+    ``x``: ``[B, N, H]``. Positions are cut into blocks of ``RANGE_MAX_BLOCK``; a query is
+    the max of its partial first and last blocks (gathered position by position, at most
+    ``2 * RANGE_MAX_BLOCK`` rows) and of the whole blocks between them (gathered from the
+    ``[B, N / RANGE_MAX_BLOCK, H]`` block maxima). Both are segment maxima over a flat
+    gather (``scatter_reduce(amax)``), so work and memory stay near ``queries * (2 *
+    block + N / block) * H`` -- no full copies of the features, long context ranges
+    included.
     """
     if rows.numel() == 0:
         return x.new_zeros((0, x.size(-1)))
     batch, n, hidden = x.shape
+    size = RANGE_MAX_BLOCK
+    n_blocks = -(-n // size)
     length = (end - start).clamp(min=0)
-    longest = int(length.max())
-    levels = [x]
-    k = 1
-    while (1 << k) <= longest:
-        prev, shift = levels[-1], 1 << (k - 1)
-        shifted = torch.cat([prev[:, shift:], prev[:, -1:].expand(batch, shift, hidden)], dim=1)
-        levels.append(torch.maximum(prev, shifted))
-        k += 1
-    table = torch.stack(levels)  # [K, B, N, H]
-    safe = length.clamp(min=1)
-    level = torch.floor(torch.log2(safe.float())).long().clamp(max=len(levels) - 1)
-    left_pos = start.clamp(0, n - 1)
-    right_pos = (end - 2**level).clamp(0, n - 1)
-    left = table[level, rows, left_pos]
-    right = table[level, rows, right_pos]
-    out = torch.maximum(left, right)
-    return out.masked_fill((length == 0).unsqueeze(-1), 0.0)
+    nonempty = length > 0
+    first_block = start // size
+    last_block = (start + length - 1).clamp(min=0) // size
+    # the partial ends: [start, end of its first block) and [start of its last block, end)
+    head_end = torch.minimum(start + length, (first_block + 1) * size)
+    head_len = torch.where(nonempty, head_end - start, 0)
+    tail_start = torch.maximum(last_block * size, head_end)
+    tail_len = torch.where(nonempty, start + length - tail_start, 0).clamp(min=0)
+    flat = x.reshape(batch * n, hidden)
+    base = rows * n
+    out = _segment_max(
+        flat,
+        x.new_zeros((rows.numel(), hidden)),
+        torch.cat([base + start, base + tail_start]),
+        torch.cat([head_len, tail_len]),
+        rows.numel(),
+    )
+    middle_len = torch.where(nonempty, last_block - first_block - 1, 0).clamp(min=0)
+    if int(middle_len.max()) == 0:
+        return out
+    padded = F.pad(x, (0, 0, 0, n_blocks * size - n)) if n_blocks * size != n else x
+    block_max = padded.reshape(batch, n_blocks, size, hidden).amax(dim=2)
+    middle = _segment_max(
+        block_max.reshape(batch * n_blocks, hidden),
+        x.new_full((rows.numel(), hidden), float("-inf")),
+        rows * n_blocks + first_block + 1,
+        middle_len,
+        rows.numel(),
+    )
+    return torch.maximum(out, middle)
+
+
+#: block length (sub-words) of ``range_max``
+RANGE_MAX_BLOCK = 16
+
+
+def _segment_max(
+    flat: torch.Tensor, out: torch.Tensor, first: torch.Tensor, length: torch.Tensor, n_out: int
+) -> torch.Tensor:
+    """Row ``r`` of the result: the max of ``flat[first[i] : first[i] + length[i]]`` over
+    the segments ``i`` with ``i % n_out == r`` and ``length[i] > 0``; ``out[r]`` for a row
+    without any."""
+    total = int(length.sum())
+    if total == 0:
+        return out
+    device = flat.device
+    segment = torch.repeat_interleave(torch.arange(length.numel(), device=device), length)
+    offset = torch.cumsum(length, 0) - length
+    position = first[segment] + torch.arange(total, device=device) - offset[segment]
+    values = flat.index_select(0, position)
+    index = (segment % n_out).unsqueeze(1).expand(-1, flat.size(1))
+    return out.scatter_reduce(0, index, values, reduce="amax", include_self=False)
 
 
 class JointModel(nn.Module):

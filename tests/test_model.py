@@ -205,3 +205,219 @@ def test_paragraph_several_windows_long_gets_the_spans_of_its_pieces():
         else:  # overlapping half-length windows: still well-formed, nothing dropped
             assert spans and all(long_text[s.start : s.end] == s.text for s in spans)
             assert spans[-1].start > 2 * (len(piece) + 1)
+
+
+# -- fast paths match the plain reference implementations --------------------------------
+def _reference_viterbi(log_probs, lengths, allowed, allowed_start):
+    """The step-by-step torch Viterbi the numpy one replaced (same float32 arithmetic)."""
+    batch, steps, _ = log_probs.shape
+    neg = torch.tensor(-1e9)
+    trans = torch.where(allowed, torch.tensor(0.0), neg)
+    score = log_probs[:, 0] + torch.where(allowed_start, torch.tensor(0.0), neg)
+    lengths_t = torch.tensor(list(lengths))
+    backpointers = []
+    for t in range(1, steps):
+        best, arg = (score.unsqueeze(2) + trans.unsqueeze(0)).max(dim=1)
+        score = torch.where((lengths_t > t).unsqueeze(1), best + log_probs[:, t], score)
+        backpointers.append(arg)
+    last, paths = score.argmax(dim=1), []
+    for b in range(batch):
+        if lengths[b] == 0:
+            paths.append([])
+            continue
+        path = [int(last[b])]
+        for t in range(lengths[b] - 1, 0, -1):
+            path.append(int(backpointers[t - 1][b, path[-1]]))
+        paths.append(path[::-1])
+    return paths
+
+
+@pytest.mark.parametrize("case", ["plain", "ties", "uniform_words", "huge_negative"])
+def test_viterbi_matches_the_full_max_reference(case):
+    allowed, start = transition_constraints(SCHEMA)
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(40):
+        batch, steps = int(torch.randint(1, 12, (1,), generator=gen)), int(
+            torch.randint(1, 30, (1,), generator=gen))
+        x = torch.randn(batch, steps, len(SCHEMA.bio_tags), generator=gen) * 3
+        if case == "ties":
+            x = x.round()
+        logp = torch.log_softmax(x, dim=-1)
+        if case == "uniform_words":
+            logp[:, ::2] = 0.0
+        if case == "huge_negative":  # forbidden predecessors can win: the full-max fallback
+            logp[:, :, 1::2] = -3e9
+        lengths = torch.randint(0, steps + 1, (batch,), generator=gen).tolist()
+        lengths[0] = steps
+        assert viterbi_decode(logp, lengths, allowed, start) == _reference_viterbi(
+            logp, lengths, allowed, start)
+
+
+def test_range_max_long_ranges_and_gradients_match_naive():
+    torch.manual_seed(0)
+    x = torch.randn(2, 100, 4, requires_grad=True)
+    queries = [(b, s, e) for b in range(2) for s in range(0, 100, 7) for e in range(s, 101, 9)]
+    rows, starts, ends = (torch.tensor(v) for v in zip(*queries))
+    got = range_max(x, rows, starts, ends)
+    want = torch.stack([x[b, s:e].max(0).values if e > s else torch.zeros(4)
+                        for b, s, e in queries])
+    assert torch.equal(got, want)
+    weights = torch.randn_like(want)
+    (grad_got,) = torch.autograd.grad((got * weights).sum(), x)
+    (grad_want,) = torch.autograd.grad((want * weights).sum(), x)
+    torch.testing.assert_close(grad_got, grad_want)
+
+
+def _reference_build_pairs(span_lists, word_ranges, max_width, relation_lists, max_pairs, rng):
+    """The per-pair Python loop build_pairs replaced: (keys, starts, ends, ctx, dist, targets)."""
+    from model.network import distance_bucket
+
+    labels = SCHEMA.entity_labels
+    trigger = labels.index(SCHEMA.trigger_label)
+    arg_labels = {labels.index(lab) for lab in SCHEMA.argument_labels}
+    spans_out, pairs_out = [], []
+    for b, spans in enumerate(span_lists):
+        ranges, flat, sub = word_ranges[b], {}, {}
+        for k, (ws, we, lab) in enumerate(spans):
+            subs = [ranges[w] for w in range(ws, we) if ranges[w][0] >= 0]
+            if subs:
+                sub[k] = (subs[0][0], subs[-1][1])
+                flat[k] = len(spans_out)
+                spans_out.append((b, *sub[k], min(we - ws, max_width), lab))
+        gold = {(h, t): c for h, t, c in relation_lists[b]} if relation_lists else {}
+        pairs = [(h, t) for h in flat if spans[h][2] == trigger
+                 for t in flat if spans[t][2] in arg_labels and h != t]
+        if max_pairs is not None and len(pairs) > max_pairs:
+            pos = [p for p in pairs if gold.get(p, 0) != 0]
+            neg = [p for p in pairs if gold.get(p, 0) == 0]
+            neg = rng.sample(neg, min(max(max_pairs - len(pos), 0), len(neg)))
+            pairs = sorted(pos + neg)
+        for h, t in pairs:
+            (hs, he), (ts, te) = sub[h], sub[t]
+            pairs_out.append(((b, h, t), flat[h], flat[t], min(he, te), max(hs, ts),
+                              distance_bucket(tuple(spans[h][:2]), tuple(spans[t][:2])),
+                              gold.get((h, t), 0)))
+    return spans_out, pairs_out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_build_pairs_matches_the_reference_loop(seed):
+    rng = random.Random(seed)
+    n_labels = len(SCHEMA.entity_labels)
+    span_lists, word_ranges, relation_lists = [], [], []
+    for _ in range(rng.randrange(1, 6)):
+        n_words = rng.randrange(0, 120)
+        ranges, pos = [], 0
+        for _ in range(n_words):
+            if rng.random() < 0.1:
+                ranges.append((-1, -1))
+            else:
+                size = rng.randrange(1, 4)
+                ranges.append((pos, pos + size))
+                pos += size
+        spans, w = [], 0
+        while n_words and w < n_words - 1 and rng.random() < 0.95:
+            w += rng.randrange(0, 4)
+            if w >= n_words:
+                break
+            we = min(n_words, w + rng.randrange(1, 20))
+            spans.append([w, we, rng.randrange(n_labels)])
+            w = we
+        rels = [[rng.randrange(len(spans)), rng.randrange(len(spans)), rng.randrange(1, 8)]
+                for _ in range(rng.randrange(0, 4))] if spans else []
+        span_lists.append(spans), word_ranges.append(ranges), relation_lists.append(rels)
+    for rels, cap in [(None, None), (relation_lists, None), (relation_lists, 5)]:
+        got = build_pairs(span_lists, word_ranges, SCHEMA, 16, relation_lists=rels,
+                          max_pairs=cap, rng=random.Random(7))
+        spans_want, pairs_want = _reference_build_pairs(
+            span_lists, word_ranges, 16, rels, cap, random.Random(7))
+        spans_got = list(zip(*(getattr(got, f).tolist() for f in (
+            "span_batch", "span_start", "span_end", "span_width", "span_label"))))
+        assert spans_got == spans_want
+        assert got.pair_keys == [p[0] for p in pairs_want]
+        assert got.pair_head.tolist() == [p[1] for p in pairs_want]
+        assert got.pair_tail.tolist() == [p[2] for p in pairs_want]
+        assert got.ctx_start.tolist() == [p[3] for p in pairs_want]
+        assert got.ctx_end.tolist() == [p[4] for p in pairs_want]
+        assert got.distance.tolist() == [p[5] for p in pairs_want]
+        if rels is None:
+            assert got.targets is None
+        else:
+            assert got.targets.tolist() == [p[6] for p in pairs_want]
+
+
+def test_window_batch_matches_plain_construction():
+    rng = random.Random(0)
+    for _ in range(100):
+        max_length = rng.choice([6, 10, 16])
+        stride = rng.randrange(0, max_length - 2)
+        seqs = [[rng.randrange(5, 99) for _ in range(rng.choice([0, 1, 4, 13, 40]))]
+                for _ in range(rng.randrange(1, 5))]
+        batch = make_window_batch(seqs, max_length, stride, cls_id=1, sep_id=2, pad_id=0)
+        rows = []
+        for seq in seqs:
+            if seq:
+                windows = plan_windows(len(seq), max_length, stride)
+                first = len(rows)
+                rows += [[1, *seq[s:e], 2] for s, e in windows]
+                owners = [(first + w, off) for w, off in token_owners(windows, len(seq))]
+                b = seqs.index(seq)
+                assert batch.gather_index[b, : len(seq)].tolist() == [
+                    r * batch.input_ids.size(1) + off + 1 for r, off in owners]
+        rows = rows or [[1, 2]]
+        assert batch.input_ids.size() == (len(rows), max(map(len, rows)))
+        for r, row in enumerate(rows):
+            assert batch.input_ids[r, : len(row)].tolist() == row
+            assert (batch.input_ids[r, len(row):] == 0).all()
+            assert batch.attention_mask[r].tolist() == [1] * len(row) + [0] * (
+                batch.input_ids.size(1) - len(row))
+        for b, seq in enumerate(seqs):
+            assert batch.token_mask[b].tolist()[: len(seq)] == [True] * len(seq)
+            assert not batch.token_mask[b, len(seq):].any()
+
+
+def test_featurize_matches_split_words_and_word_ids():
+    from annotation.examples import subword_word_ids
+    from annotation.words import split_words
+    from model.backbone import load_tokenizer
+    from model.inference import _featurize
+
+    tokenizer = load_tokenizer(tiny_backbone())
+    texts = [p.text for p in _paragraph_texts()] + [
+        "", "  ", "،،،", "قصف (الطيران) «الرقة» — أمس؛ 5 قتلى!", "ـــ مدينةٌ  ُ x-ray 3.5%",
+        "A\u0301b\tc\u00a0d\u2003e\u200bf", "\U0001f600 قصف", "abc def ghi " * 40,
+    ]
+    items = {it.index: it for it in _featurize(tokenizer, texts)}
+    for i, text in enumerate(texts):
+        words = split_words(text)
+        ids = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        if not text.strip() or not ids["input_ids"] or not words:
+            assert i not in items
+            continue
+        it = items[i]
+        assert it.words == words and it.input_ids == ids["input_ids"]
+        word_ids = subword_word_ids([tuple(o) for o in ids["offset_mapping"]], words, len(text))
+        assert [tuple(r) for r in it.ranges.tolist()] == word_subword_ranges(word_ids, len(words))
+
+
+def test_featurize_silences_only_the_too_long_warning():
+    import logging
+
+    from model.backbone import load_tokenizer
+    from model.inference import _featurize
+
+    tokenizer = load_tokenizer(tiny_backbone())
+    tokenizer.model_max_length = 8
+    long_text = "قصفت طائرات التحالف مدينة الرقة أمس وقتل خمسة مدنيين في الغارة"
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("transformers")
+    logger.addHandler(handler)
+    try:
+        assert _featurize(tokenizer, [long_text])
+        assert not [r for r in records if "sequence length is longer" in r.getMessage()]
+        tokenizer(long_text, add_special_tokens=False)  # the tokenizer's own calls still warn
+        assert [r for r in records if "sequence length is longer" in r.getMessage()]
+    finally:
+        logger.removeHandler(handler)
