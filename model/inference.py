@@ -17,7 +17,7 @@ import torch
 
 from annotation.bio import span_word_range, tags_to_word_ranges
 from annotation.documents import Relation, Span
-from annotation.words import _is_punctuation
+from annotation.words import char_classes, word_bounds
 
 from .decoding import viterbi_decode
 from .network import JointModel, build_pairs, word_subword_ranges
@@ -47,39 +47,6 @@ class _Item:
     #: ``[first, last + 1)`` sub-word range per word, ``(-1, -1)`` for a word without any
     #: (``network.word_subword_ranges``), as an ``[n_words, 2]`` array
     ranges: np.ndarray
-
-
-#: character class codes for the vectorised word split (see ``_word_bounds``)
-_SPACE, _WORD, _PUNCT = " ", "w", "p"
-_CHAR_CLASS: dict[int, str] = {}
-
-
-def _char_classes(text: str) -> str:
-    """``text`` with every character replaced by its class for ``split_words``: white space,
-    punctuation (a word of its own) or a word character -- the same tests, in the same
-    order, as :func:`annotation.words.split_words`."""
-    table = _CHAR_CLASS
-    for char in [c for c in set(text) if ord(c) not in table]:
-        if char.isspace():
-            table[ord(char)] = _SPACE
-        elif _is_punctuation(char):
-            table[ord(char)] = _PUNCT
-        else:
-            table[ord(char)] = _WORD
-    return text.translate(table)
-
-
-def _word_bounds(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Word starts and ends (``split_words``) from a class-code array (see ``_char_classes``)."""
-    is_word = classes == ord(_WORD)
-    is_punct = classes == ord(_PUNCT)
-    prev_word = np.zeros_like(is_word)
-    prev_word[1:] = is_word[:-1]
-    next_word = np.zeros_like(is_word)
-    next_word[:-1] = is_word[1:]
-    starts = np.flatnonzero((is_word & ~prev_word) | is_punct)
-    ends = np.flatnonzero((is_word & ~next_word) | is_punct) + 1
-    return starts, ends
 
 
 class _quiet_length_warning:
@@ -125,8 +92,8 @@ def _featurize(tokenizer, texts: Sequence[str]) -> list[_Item]:
     # every text at its own place in one long string: a text starts one past the previous end
     text_start = np.zeros(len(candidates) + 1, dtype=np.int64)
     np.cumsum([len(t) + 1 for _, t in candidates], out=text_start[1:])
-    joined = " ".join(_char_classes(t) for _, t in candidates)
-    starts, ends = _word_bounds(np.frombuffer(joined.encode("ascii"), dtype=np.uint8))
+    joined = " ".join(char_classes(t) for _, t in candidates)
+    starts, ends = word_bounds(np.frombuffer(joined.encode("ascii"), dtype=np.uint8))
     word_cut = np.searchsorted(starts, text_start)  # words of text k: word_cut[k]:word_cut[k+1]
     n_sub = np.fromiter((len(ids) for ids in all_ids), dtype=np.int64, count=len(all_ids))
     sub_cut = np.zeros(len(candidates) + 1, dtype=np.int64)

@@ -145,3 +145,10 @@ def test_invalid_inside_tag_starts_a_new_span():
 def test_split_words_is_total(text):
     for start, end in split_words(text):
         assert text[start:end].strip() == text[start:end] != ""
+
+
+def test_split_words_keeps_clitics_and_splits_punctuation():
+    text = 'واصل طيران التحالف، حقل "التنك النفطي" 27 غارة -الذي'
+    assert [text[s:e] for s, e in split_words(text)] == [
+        "واصل", "طيران", "التحالف", "،", "حقل", '"', "التنك", "النفطي", '"', "27", "غارة",
+        "-", "الذي"]
