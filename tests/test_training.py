@@ -56,6 +56,61 @@ def test_resume_after_interruption_reaches_the_same_weights(tmp_path):
     assert _strip_times(straight / "metrics.jsonl") == _strip_times(resumed / "metrics.jsonl")
 
 
+def test_resume_is_exact_with_ema_and_word_dropout(tmp_path):
+    common = {"epochs": 4, "patience": 0, "dropout": 0.2, "lr_encoder": 0.001,
+              "ema_decay": 0.9, "eval_raw_weights": True, "word_dropout": 0.2}
+    straight = tmp_path / "straight"
+    main(["--config", str(TINY_CONFIG), "--set", *overrides(straight, **common)])
+    resumed = tmp_path / "resumed"
+    main(["--config", str(TINY_CONFIG), "--set", *overrides(resumed, stop_after_epochs=2, **common)])
+    main(["--config", str(TINY_CONFIG), "--resume", "--set", *overrides(resumed, **common)])
+    for name in ("last/model.safetensors", "last/ema.safetensors", "best/model.safetensors"):
+        a, b = load_file(straight / name), load_file(resumed / name)
+        assert a.keys() == b.keys()
+        assert all((a[k] == b[k]).all() for k in a), f"resumed {name} differs"
+    rows = _strip_times(straight / "metrics.jsonl")
+    assert rows == _strip_times(resumed / "metrics.jsonl")
+    assert "raw_entity_f1" in rows[0] and "raw_relation_f1" in rows[0]
+
+
+def test_ema_changes_the_saved_weights_but_not_the_training(tmp_path):
+    common = {"epochs": 3, "patience": 0, "dropout": 0.2}
+    main(["--config", str(TINY_CONFIG), "--set", *overrides(tmp_path / "plain", **common)])
+    main(["--config", str(TINY_CONFIG),
+          "--set", *overrides(tmp_path / "ema", ema_decay=0.9, **common)])
+    # the raw training weights are the same: EMA only reads them
+    a = load_file(tmp_path / "plain" / "last" / "model.safetensors")
+    b = load_file(tmp_path / "ema" / "last" / "model.safetensors")
+    assert all((a[k] == b[k]).all() for k in a)
+    assert (tmp_path / "ema" / "last" / "ema.safetensors").is_file()
+    assert not (tmp_path / "plain" / "last" / "ema.safetensors").exists()
+    # the saved (best) model holds the averaged weights
+    plain = load_file(tmp_path / "plain" / "best" / "model.safetensors")
+    ema = load_file(tmp_path / "ema" / "best" / "model.safetensors")
+    assert plain.keys() == ema.keys()
+    assert any(not (plain[k] == ema[k]).all() for k in plain)
+    averaged = load_file(tmp_path / "ema" / "last" / "ema.safetensors")
+    best_epoch = json.loads((tmp_path / "ema" / "best" / "dev_metrics.json").read_text())["epoch"]
+    if best_epoch == 3:  # the last epoch's average is what was saved
+        assert all((averaged[k] == ema[k]).all() for k in averaged)
+
+
+def test_word_dropout_replaces_whole_words_by_unk():
+    import random
+
+    from model.training import drop_words
+
+    example = {"words": [[0, 3], [4, 9], [10, 12]], "input_ids": [5, 6, 7, 8, 9],
+               "word_ids": [0, 1, 1, -1, 2], "labels": [1, 2, -100, -100, 3]}
+    assert drop_words(example, 0.0, 100, random.Random(0)) is example
+    all_dropped = drop_words(example, 0.999999, 100, random.Random(0))
+    assert all_dropped["input_ids"] == [100, 100, 100, 8, 100]  # -1: no word, kept
+    assert all_dropped["labels"] == example["labels"] and example["input_ids"][0] == 5
+    some = [drop_words(example, 0.5, 100, random.Random(seed))["input_ids"] for seed in range(20)]
+    assert all((ids[1] == 100) == (ids[2] == 100) for ids in some)  # word 1: both sub-words
+    assert len({tuple(ids) for ids in some}) > 1
+
+
 def test_seeds_train_one_model_each_and_summarise(tmp_path, capsys):
     summary = main(["--config", str(TINY_CONFIG), "--seeds", "1", "2",
                     "--set", *overrides(tmp_path, epochs=2, patience=0)])
@@ -95,6 +150,8 @@ def test_head_config_fields_are_config_keys():
         (["train_files=/nonexistent/export.json"], "/nonexistent/export.json"),
         (["dev_file=/nonexistent/dev.json"], "dev_file"),
         (["select_metric=loss"], "select_metric"),
+        (["ema_decay=1.0"], "ema_decay"),
+        (["word_dropout=-0.1"], "word_dropout"),
     ],
 )
 def test_invalid_configs_fail_with_a_clear_message(tmp_path, extra, needle):
