@@ -14,6 +14,7 @@ whole pipeline runnable without a network or a GPU.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,37 @@ def load_backbone(name_or_path: str | Path = DEFAULT_BACKBONE) -> tuple[Any, Any
     return load_encoder(name_or_path), load_tokenizer(name_or_path)
 
 
+def wordpiece_vocab(
+    texts: Iterable[str], normalizer: Any, pre_tokenizer: Any, vocab_size: int,
+    min_frequency: int = 1,
+) -> dict[str, int]:
+    """A WordPiece vocabulary from word counts, the same for the same texts on every run.
+
+    The ``tokenizers`` WordPiece trainer breaks frequency ties in hash order, so two runs
+    on the same texts gave different vocabularies (and so different tiny models). Here the
+    pieces are every character (as a word start and as ``##`` continuation) and then the
+    most frequent words, word starts and ``##`` word ends (2-6 characters), ranked by count
+    with ties broken alphabetically.
+    """
+    words: Counter = Counter()
+    for text in texts:
+        normalized = normalizer.normalize_str(text)
+        words.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalized))
+    chars = sorted({c for word in words for c in word})
+    pieces: Counter = Counter()
+    for word, count in words.items():
+        if count >= min_frequency:
+            pieces[word] += count
+        for n in range(2, min(len(word), 7)):
+            pieces[word[:n]] += count
+            pieces["##" + word[-n:]] += count
+    vocab = list(SPECIAL_TOKENS) + chars + ["##" + c for c in chars]
+    known = set(vocab)
+    ranked = sorted((p for p in pieces if p not in known), key=lambda p: (-pieces[p], p))
+    vocab += ranked[: max(0, vocab_size - len(vocab))]
+    return {piece: i for i, piece in enumerate(vocab)}
+
+
 def build_tiny_backbone(
     texts: Iterable[str],
     out_dir: str | Path,
@@ -118,7 +150,7 @@ def build_tiny_backbone(
     Arabic diacritics (``strip_accents``) the way BERT strips accents.
     """
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
     from tokenizers.processors import TemplateProcessing
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
@@ -128,18 +160,14 @@ def build_tiny_backbone(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(
+    normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True
     )
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size,
-        min_frequency=min_frequency,
-        special_tokens=list(SPECIAL_TOKENS),
-        show_progress=False,
-    )
-    tok.train_from_iterator(texts, trainer=trainer)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocab = wordpiece_vocab(texts, normalizer, pre_tokenizer, vocab_size, min_frequency)
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = TemplateProcessing(
         single="[CLS] $A [SEP]",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 
 import pytest
 import torch
 
-from _ghara_tiny import overfit_run, tiny_backbone
+from _ghara_tiny import SAMPLE, overfit_run, tiny_backbone
 from annotation.documents import Paragraph, Span
 from annotation.examples import encode_paragraph
 from annotation.schema import SCHEMA
@@ -421,3 +422,16 @@ def test_featurize_silences_only_the_too_long_warning():
         assert [r for r in records if "sequence length is longer" in r.getMessage()]
     finally:
         logger.removeHandler(handler)
+
+
+def test_tiny_backbone_is_the_same_on_every_build(tmp_path):
+    """The tokenizers WordPiece trainer broke ties in hash order: two builds differed."""
+    from model.backbone import build_tiny_backbone
+
+    texts = [d["data"]["text"] for d in json.loads(SAMPLE.read_text(encoding="utf-8"))]
+    first = build_tiny_backbone(texts, tmp_path / "a", vocab_size=800)
+    second = build_tiny_backbone(texts, tmp_path / "b", vocab_size=800)
+    for name in ("tokenizer.json", "model.safetensors"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    vocab = json.loads((first / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    assert len(vocab) == 800 and "[UNK]" in vocab
