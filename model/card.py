@@ -39,25 +39,25 @@ TAGS = ["arabic", "token-classification", "relation-extraction", "event-extracti
 
 
 # -- metadata -------------------------------------------------------------------------------
-def _model_config(model_dir: Path) -> dict[str, Any]:
-    path = model_dir / "config.json"
-    if path.is_file():
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            return {}
+def _first_json(*paths: Path) -> dict[str, Any]:
+    """The first of ``paths`` that exists, parsed; {} when none does. A file that is there
+    but unreadable is an error: a card must not quietly lose what the model was built from."""
+    for path in paths:
+        if path.is_file():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as err:
+                raise SystemExit(f"error: {path} is not valid JSON: {err}") from None
     return {}
+
+
+def _model_config(model_dir: Path) -> dict[str, Any]:
+    return _first_json(model_dir / "config.json")
 
 
 def _training_config(model_dir: Path) -> dict[str, Any]:
     """train.py's ``train_config.json`` beside the model or one level up (``runs/x/best``)."""
-    for path in (model_dir / "train_config.json", model_dir.parent / "train_config.json"):
-        if path.is_file():
-            try:
-                return json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                return {}
-    return {}
+    return _first_json(model_dir / "train_config.json", model_dir.parent / "train_config.json")
 
 
 def _training_data_text(train: dict[str, Any]) -> str | None:
