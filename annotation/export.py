@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Document, Relation, Span, nfc
+from .paragraphs import paragraph_ranges
 from .schema import SCHEMA, Schema
 from .words import word_boundaries
 
@@ -140,9 +141,7 @@ def read_export(
         if doc is not None:
             documents.append(doc)
     report.documents = len(documents)
-    report.paragraphs = sum(
-        1 for doc in documents for line in doc.text.split("\n") if line.strip()
-    )
+    report.paragraphs = sum(1 for doc in documents for _ in paragraph_ranges(doc.text))
     for doc in documents:
         report.spans.update(s.label for s in doc.spans)
         report.relations.update(r.role for r in doc.relations)
