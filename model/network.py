@@ -119,11 +119,6 @@ def word_subword_ranges(word_ids: Sequence[int], n_words: int) -> list[tuple[int
     return [tuple(r) for r in ranges]
 
 
-def first_subwords(word_ids: Sequence[int], n_words: int) -> list[int]:
-    """Index of each word's first sub-word (-1 for a word without sub-words)."""
-    return [start for start, _ in word_subword_ranges(word_ids, n_words)]
-
-
 @dataclass
 class RelationInputs:
     """Flat tensors describing candidate spans and pairs of a batch (see ``build_pairs``)."""
