@@ -183,3 +183,16 @@ def test_resume_without_checkpoint_fails(tmp_path):
     with pytest.raises(SystemExit) as err:
         main(["--config", str(TINY_CONFIG), "--resume", "--set", *overrides(tmp_path / "none")])
     assert "no checkpoint" in str(err.value.code)
+
+
+@pytest.mark.parametrize("name", ["tiny", "mini", "arabert"])
+def test_shipped_configs_parse(name):
+    """Every config in configs/ is valid (data pointed at the sample: no ../shared needed)."""
+    repo = Path(__file__).resolve().parents[1]
+    sample = str(repo / "annotation" / "sample" / "sample_export.json")
+    cfg = load_config(repo / "configs" / f"{name}.yaml",
+                      [f"train_files=[{sample}]", f"dev_file={sample}"])
+    expected = {"tiny": "tiny", "arabert": "aubmindlab/bert-base-arabertv02",
+                "mini": str((repo / "../shared/models/arabic-news-bert-mini").resolve())}
+    assert cfg.backbone == expected[name]
+    assert Path(cfg.out_dir).is_relative_to(repo / "runs")
