@@ -187,12 +187,18 @@ def test_resume_without_checkpoint_fails(tmp_path):
 
 @pytest.mark.parametrize("name", ["tiny", "mini", "arabert"])
 def test_shipped_configs_parse(name):
-    """Every config in configs/ is valid (data pointed at the sample: no ../shared needed)."""
+    """Every config in configs/ is valid (data pointed at the sample: no ../shared needed;
+    without ../shared, mini's local backbone is a clear error instead)."""
     repo = Path(__file__).resolve().parents[1]
     sample = str(repo / "annotation" / "sample" / "sample_export.json")
-    cfg = load_config(repo / "configs" / f"{name}.yaml",
-                      [f"train_files=[{sample}]", f"dev_file={sample}"])
+    overrides = [f"train_files=[{sample}]", f"dev_file={sample}"]
+    mini_backbone = (repo / "../shared/models/arabic-news-bert-mini").resolve()
+    if name == "mini" and not mini_backbone.is_dir():
+        with pytest.raises(SystemExit, match="local model directory not found"):
+            load_config(repo / "configs" / "mini.yaml", overrides)
+        return
+    cfg = load_config(repo / "configs" / f"{name}.yaml", overrides)
     expected = {"tiny": "tiny", "arabert": "aubmindlab/bert-base-arabertv02",
-                "mini": str((repo / "../shared/models/arabic-news-bert-mini").resolve())}
+                "mini": str(mini_backbone)}
     assert cfg.backbone == expected[name]
     assert Path(cfg.out_dir).is_relative_to(repo / "runs")
