@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from annotation.schema import SCHEMA
+
 __all__ = ["main", "process", "read_records", "repair_output", "Record", "Summary"]
 
 
@@ -296,7 +298,7 @@ def process(
                     summary.events += len(result)
                 else:
                     lines.append(_preannotation(rec.id, *result, model_version))
-                    summary.events += sum(s.label == "STRIKE" for s in result[0].spans)
+                    summary.events += sum(s.label == SCHEMA.trigger_label for s in result[0].spans)
                 done.add(rec.id)
             _write(out, lines)
             summary.records += len(lines)

@@ -164,10 +164,8 @@ def markdown_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_COLORS = {
-    "STRIKE": "#e4572e", "ACTOR": "#4c6ef5", "TARGET": "#a05195", "PLACE": "#2f9e44",
-    "DATE": "#f08c00", "COUNT": "#1098ad",
-}
+_PALETTE = ("#e4572e", "#4c6ef5", "#a05195", "#2f9e44", "#f08c00", "#1098ad", "#868e96")
+_COLORS = dict(zip(SCHEMA.entity_labels, _PALETTE))
 
 _CSS = """
 body { font-family: "Noto Naskh Arabic", "Amiri", "Segoe UI", sans-serif; margin: 2em;

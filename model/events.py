@@ -13,17 +13,17 @@ numbers), the event keeps the one with the highest relation score: a record has 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from annotation.schema import SCHEMA
 
 from .numbers import parse_count
 
-#: event field for each role (list-valued roles) and for each COUNT role (single-valued)
-LIST_FIELDS = {"actor": "actors", "target": "targets", "place": "places", "date": "dates"}
-COUNT_FIELDS = {"strikes": "strikes", "killed": "killed", "injured": "injured"}
-assert set(LIST_FIELDS) | set(COUNT_FIELDS) == set(SCHEMA.role_names), "schema roles changed"
+#: event field for each COUNT role (single-valued, named as the role) and for every other
+#: role (list-valued, the role's plural), derived from the schema
+COUNT_FIELDS = {role: role for role in SCHEMA.roles_for("COUNT")}
+LIST_FIELDS = {role: f"{role}s" for role in SCHEMA.role_names if role not in COUNT_FIELDS}
 
 
 def _round(score: float | None) -> float | None:
@@ -141,6 +141,11 @@ class StrikeEvent:
             paragraph=paragraph,
         )
 
+
+
+_missing = set(LIST_FIELDS.values()) | set(COUNT_FIELDS.values())
+_missing -= {f.name for f in fields(StrikeEvent)}
+assert not _missing, f"StrikeEvent lacks fields for schema roles: {_missing}"
 
 def build_events(
     paragraph_prediction: Any,
