@@ -3,17 +3,22 @@
 Why a real server and not a mock: the things that break in practice -- the config the
 server accepts, how it stores predictions, what its JSON export looks like -- are exactly
 what a mock would assume. Label Studio lives in its own virtual environment (its pinned
-Django stack must not mix with the project's), installed once and reused:
-``$GHARA_LS_VENV``, default ``~/.cache/ghara/labelstudio-venv``. It is installed when
-missing, never skipped, so CI exercises the same path as a developer machine.
+Django stack must not mix with the project's), installed from the pinned, known-good set in
+``tests/labelstudio/requirements.txt`` and reused: ``$GHARA_LS_VENV``, default
+``~/.cache/ghara/labelstudio-venv``. The venv records the hash of the file it was built from
+and is rebuilt from scratch when the file changes, so a cache can never hide drift (an
+unpinned install once broke on a new sentry-sdk while a cached venv hid it). It is installed
+when missing, never skipped, so CI exercises the same path as a developer machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-LS_PACKAGE = "label-studio"
+LS_REQUIREMENTS = Path(__file__).parent / "labelstudio" / "requirements.txt"
 STARTUP_TIMEOUT_S = 180  # the first start runs all migrations (~30 s); slow CI needs more
 INSTALL_TIMEOUT_S = 1800
 
@@ -48,28 +53,50 @@ def label_studio_venv() -> Path:
     return Path(os.environ.get("GHARA_LS_VENV") or Path.home() / ".cache/ghara/labelstudio-venv")
 
 
-def _works(venv: Path) -> bool:
+def requirements_hash(requirements: Path = LS_REQUIREMENTS) -> str:
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+
+
+def _stamp(venv: Path) -> Path:
+    """Where a venv keeps the hash of the requirements file it was built from."""
+    return venv / "ghara-requirements.sha256"
+
+
+def _works(venv: Path, wanted: str) -> bool:
     exe = venv / "bin/label-studio"
     if not exe.exists():
+        return False
+    try:
+        if _stamp(venv).read_text().strip() != wanted:
+            return False
+    except OSError:
         return False
     check = subprocess.run([str(venv / "bin/python"), "-c", "import label_studio"], capture_output=True)
     return check.returncode == 0
 
 
 def ensure_label_studio(venv: Path) -> Path:
-    """``bin/label-studio`` of ``venv``, creating the venv and installing Label Studio if needed.
+    """``bin/label-studio`` of ``venv``, built from the pinned requirements when missing or stale.
 
-    A file lock keeps parallel test runs from installing into the same venv at once.
+    A venv built from another version of the requirements file (or by hand, with no stamp) is
+    removed and rebuilt. A file lock keeps parallel test runs from installing into the same
+    venv at once.
     """
+    wanted = requirements_hash()
     venv.parent.mkdir(parents=True, exist_ok=True)
     with open(venv.parent / f".{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _works(venv):
+        if not _works(venv, wanted):
+            if venv.exists() and any(venv.iterdir()):
+                if not (venv / "pyvenv.cfg").exists():
+                    pytest.fail(f"{venv} is not empty and not a virtualenv; point GHARA_LS_VENV elsewhere")
+                shutil.rmtree(venv)
             log = venv.parent / f"{venv.name}.install.log"
             with open(log, "w") as out:
                 steps = [
                     [sys.executable, "-m", "venv", str(venv)],
-                    [str(venv / "bin/python"), "-m", "pip", "install", LS_PACKAGE],
+                    [str(venv / "bin/python"), "-m", "pip", "install", "--no-deps", "-r", str(LS_REQUIREMENTS)],
+                    [str(venv / "bin/python"), "-m", "pip", "check"],
                 ]
                 for step in steps:
                     out.write(f"$ {' '.join(step)}\n")
@@ -77,7 +104,8 @@ def ensure_label_studio(venv: Path) -> Path:
                     done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, timeout=INSTALL_TIMEOUT_S)
                     if done.returncode != 0:
                         pytest.fail(f"installing Label Studio into {venv} failed:\n{_tail(log)}")
-            if not _works(venv):
+            _stamp(venv).write_text(wanted + "\n")
+            if not _works(venv, wanted):
                 pytest.fail(f"Label Studio installed into {venv} but does not import:\n{_tail(log)}")
     return venv / "bin/label-studio"
 
