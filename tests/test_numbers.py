@@ -143,3 +143,109 @@ def test_pyarabic_number2text_roundtrip(n):
     from pyarabic.number import number2text
 
     assert parse_count(number2text(n)) == n
+
+
+# ---------------------------------------------------------------------------------------------
+# count_range: (value, min, max, conservative, kind)
+
+from model.numbers import CountRange, count_range  # noqa: E402
+
+RANGES = [
+    # exact figures agree with parse_count
+    ("27", (27, 27, 27, 27, "exact")),
+    ("٢٧", (27, 27, 27, 27, "exact")),
+    ("ثلاثة آلاف", (3000, 3000, 3000, 3000, "exact")),
+    ("وخمسة", (5, 5, 5, 5, "exact")),
+    ("ألفي", (2000, 2000, 2000, 2000, "exact")),
+    ("ما مجموعه 40", (40, 40, 40, 40, "exact")),
+    # vague quantifiers: ACLED's conservative figures (tens 10, hundreds 100)
+    ("عشرات", (None, 10, 99, 10, "vague")),
+    ("بالعشرات", (None, 10, 99, 10, "vague")),
+    ("مئات", (None, 100, 999, 100, "vague")),
+    ("المئات", (None, 100, 999, 100, "vague")),
+    ("آلاف", (None, 1000, 9999, 1000, "vague")),
+    ("عشرات الآلاف", (None, 10_000, 99_999, 10_000, "vague")),
+    ("بضعة آلاف", (None, 3000, 9999, 3000, "vague")),
+    ("بضع عشرات", (None, 30, 99, 30, "vague")),
+    ("بضع", (None, 3, 9, 3, "vague")),
+    ("بضعة", (None, 3, 9, 3, "vague")),
+    ("عدة", (None, 3, 9, 3, "vague")),
+    ("عدّة", (None, 3, 9, 3, "vague")),
+    ("العديد", (None, 3, None, 3, "vague")),
+    ("عدد كبير", (None, 3, None, 3, "vague")),
+    ("عشرين ونيف", (None, 21, 29, 21, "vague")),
+    ("بضع وعشرون", (None, 23, 29, 23, "vague")),
+    # qualifiers
+    ("نحو 30", (None, 27, 33, 30, "approximate")),
+    ("حوالي ثلاثين", (None, 27, 33, 30, "approximate")),
+    ("حوالى400", (None, 360, 440, 400, "approximate")),
+    ("قرابة ٣", (None, 2, 4, 3, "approximate")),
+    ("20 تقريباً", (None, 18, 22, 20, "approximate")),
+    ("أكثر من 20", (None, 21, None, 21, "more_than")),
+    ("اكثر من عشرين", (None, 21, None, 21, "more_than")),
+    ("ما يزيد على مئة", (None, 101, None, 101, "more_than")),
+    ("ما لا يقل عن 12", (None, 12, None, 12, "at_least")),
+    ("12 على الأقل", (None, 12, None, 12, "at_least")),
+    ("أقل من 10", (None, None, 9, None, "less_than")),
+    ("أكثر من عشرات", (None, 10, None, 10, "vague")),
+    # explicit ranges
+    ("20-25", (None, 20, 25, 20, "range")),
+    ("٢٠-٢٥", (None, 20, 25, 20, "range")),
+    ("20 إلى 30", (None, 20, 30, 20, "range")),
+    ("من عشرين الى ثلاثين", (None, 20, 30, 20, "range")),
+    ("بين 20 و30", (None, 20, 30, 20, "range")),
+    ("بين خمسة وعشرين وثلاثين", (None, 25, 30, 25, "range")),
+    # duals state two; a plural that could be a dual does not
+    ("قتيلين", (2, 2, 2, 2, "dual")),
+    ("جريحان", (2, 2, 2, 2, "dual")),
+    ("غارتين", (2, 2, 2, 2, "dual")),
+    ("بغارتين", (2, 2, 2, 2, "dual")),
+    ("مدنيان", (2, 2, 2, 2, "dual")),
+    ("مدنيين", (None, None, None, None, "none")),
+    # no figure
+    ("", (None, None, None, None, "none")),
+    ("غارة", (None, None, None, None, "none")),
+]
+
+
+@pytest.mark.parametrize("text,expected", RANGES)
+def test_count_range_table(text, expected):
+    got = count_range(text)
+    assert (got.value, got.min, got.max, got.conservative, got.kind) == expected
+
+
+def test_count_range_not_a_string_and_to_dict():
+    assert count_range(None).kind == "none"  # type: ignore[arg-type]
+    assert count_range("عشرات").to_dict() == {
+        "value": None, "min": 10, "max": 99, "conservative": 10, "kind": "vague"
+    }
+
+
+def test_parse_count_unchanged_for_duals_and_vague():
+    # a dual gets no COUNT of its own (SCHEMA.md); count_range reads it, parse_count does not
+    assert parse_count("قتيلين") is None and count_range("قتيلين").value == 2
+    assert parse_count("عشرات") is None
+
+
+@pytest.mark.parametrize("text", [t for t, _ in TABLE])
+def test_count_range_exact_agrees_with_parse_count(text):
+    got, stated = count_range(text), parse_count(text)
+    if stated is None:
+        assert got.kind != "exact"
+    elif got.kind == "exact":
+        assert got.value == stated
+    else:  # a qualified figure: the stated number is kept, the value is not exact
+        assert got.value is None and got.kind in {"approximate", "more_than", "at_least"}
+
+
+@given(st.text(max_size=40))
+def test_count_range_is_consistent(text):
+    got = count_range(text)
+    assert isinstance(got, CountRange)
+    if got.min is not None and got.max is not None:
+        assert got.min <= got.max
+    if got.conservative is not None:
+        assert got.min is None or got.min <= got.conservative
+        assert got.max is None or got.conservative <= got.max
+    if got.value is not None:
+        assert got.value == got.min == got.max == got.conservative
