@@ -3,15 +3,20 @@
     config    print the labeling config generated from the schema
     project   create the project, or update its labeling config
     import    import articles (JSONL or a folder of .txt) as tasks, optionally pre-annotated
-    export    write the project's full JSON export to a file
+    export    write the project's JSON export (every task, annotated or not) to a file
     convert   read an export into documents and print the conversion report
 
 Server commands take ``--url``/``--api-key``, defaulting to ``$LABEL_STUDIO_URL`` and
 ``$LABEL_STUDIO_API_KEY``. Prefer the environment variable for the key: a command-line
-argument is visible to other users in the process list. The key is never printed.
+argument is visible to other users in the process list. The key is never printed: every
+error line goes through :func:`annotation.labelstudio.redact`.
 
-Exit status: 0 success, 1 some input was rejected (the rest was processed), 2 usage or
-fatal error.
+Existing output files are never replaced unless ``--force`` is given.
+
+Exit status: 0 success (``convert``: at least one document; tasks without a submitted
+annotation and every other problem are listed in its report), 1 some input was rejected
+(``import``; the rest was processed), 2 usage or fatal error -- one ``error:`` line, e.g.
+an export with no task left to use.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reimport", action="store_true", help="import articles whose id is already in the project again")
     _server_args(p)
 
-    p = sub.add_parser("export", help="write the project's JSON export")
+    p = sub.add_parser("export", help="write the project's JSON export (all tasks)")
     _project_arg(p)
     p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
     _server_args(p)
 
     p = sub.add_parser("convert", help="read a JSON export and print the conversion report")
     p.add_argument("--input", required=True, type=Path, help="Label Studio JSON export")
     p.add_argument("--output", type=Path, default=None, help="write the documents as JSONL")
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
+    p.add_argument("--text-key", default=None,
+                   help=f"data key holding the article (default: {SCHEMA.text_name!r})")
     return parser
 
 
@@ -116,21 +126,25 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     client = connect(args.url, args.api_key)
     project_id = resolve_project(client, args.project)
-    count = export_project(client, project_id, args.output)
-    print(f"exported {count} tasks of project {project_id} to {args.output}")
+    count = export_project(client, project_id, args.output, overwrite=args.force)
+    print(f"exported {count} tasks (annotated or not) of project {project_id} to {args.output}")
     return EXIT_OK
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from .export import read_export
+    from .export import ExportError, read_export
 
-    conversion = read_export(args.input)
+    if args.output is not None and args.output.exists() and not args.force:
+        raise ExportError(f"{args.output} already exists; pass --force to replace it")
+    conversion = read_export(args.input, text_key=args.text_key)
     print(conversion.report.summary())
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        with args.output.open("w", encoding="utf-8") as handle:
+        partial = args.output.with_name(f".{args.output.name}.partial")
+        with partial.open("w", encoding="utf-8") as handle:
             for doc in conversion.documents:
                 handle.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+        partial.replace(args.output)
         print(f"wrote {len(conversion.documents)} documents to {args.output}")
     return EXIT_OK
 
@@ -147,13 +161,16 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one command; known failures become one ``error:`` line and exit status 2."""
     from .export import ExportError
-    from .labelstudio import LabelStudioError
+    from .labelstudio import LabelStudioError, redact
 
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LabelStudioError, ExportError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (LabelStudioError, ExportError, OSError) as err:
+        print(redact(f"error: {err}"), file=sys.stderr)
+        return EXIT_ERROR
+    except Exception:  # a bug: keep the traceback, but never with a key in it
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_ERROR
 
 

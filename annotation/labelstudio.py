@@ -9,8 +9,12 @@ our own on top of the SDK:
   server accepts labels that are not in the config and offsets that do not match the text
   -- and every rejected line is reported with its file, line number and article id;
 * the API key never leaves this module: it is not printed, not logged and never part of an
-  exception message (SDK errors carry response headers, e.g. session cookies, so they are
-  re-raised as :class:`LabelStudioError` built from the status code and body only).
+  exception message. SDK errors carry response headers (e.g. session cookies), so they are
+  re-raised as :class:`LabelStudioError` built from the status code and body only, and
+  every such message -- from any call, not only ``connect`` -- goes through :func:`redact`,
+  which removes every key this process was given and any echoed ``Token``/``Bearer`` value
+  (a server that echoes the request's Authorization header in an error body would
+  otherwise print the key).
 
 Articles are stored as tasks with ``data = {"text": ..., "article_id": ..., <other keys>}``;
 ``article_id`` is how a re-import recognises tasks that are already in the project.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +36,7 @@ from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
 from .documents import Relation, Span, nfc
-from .export import read_export
+from .export import ExportError, read_export
 from .predictions import to_label_studio_results
 from .schema import SCHEMA, Schema
 
@@ -47,6 +52,9 @@ IMPORT_BATCH_SIZE = 200
 
 class LabelStudioError(RuntimeError):
     """A Label Studio call failed; the message names the action, never the API key."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class MissingAPIKeyError(LabelStudioError):
@@ -69,27 +77,41 @@ def connect(url: str | None = None, api_key: str | None = None, *, check: bool =
             f"no Label Studio API key: set {ENV_API_KEY} (Account & Settings -> "
             "Access Token in Label Studio) or pass --api-key"
         )
-    with _api(f"connect to Label Studio at {url}", api_key):
+    _SECRETS.add(api_key)
+    with _api(f"connect to Label Studio at {url}"):
         client = LabelStudio(base_url=url, api_key=api_key)
         if check:
             client.users.whoami()
     return client
 
 
-@contextmanager
-def _api(action: str, secret: str | None = None) -> Iterator[None]:
-    """Re-raise SDK/HTTP errors as :class:`LabelStudioError` with a clean message.
+#: Every API key this process has been given: redacted from every message we produce.
+_SECRETS: set[str] = set()
+#: An Authorization header echoed back by a server or proxy, whatever key it carries.
+_AUTH_VALUE = re.compile(r"\b(Token|Bearer|Basic)(\s+|=)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 
-    ``from None`` drops the SDK exception, whose text includes response headers.
+
+def redact(message: str) -> str:
+    """``message`` without any API key this process knows or any Authorization value."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", message)
+
+
+@contextmanager
+def _api(action: str) -> Iterator[None]:
+    """Re-raise SDK/HTTP errors as :class:`LabelStudioError` with a clean, redacted message.
+
+    Every server call goes through here, so a server error body that echoes the request
+    (an ``Authorization: Token ...`` header) never reaches the terminal. ``from None``
+    drops the SDK exception, whose text includes response headers.
     """
     try:
         yield
     except ApiError as err:
-        raise LabelStudioError(_redact(f"{action}: {_describe(err)}", secret)) from None
+        raise LabelStudioError(f"{action}: {_describe(err)}") from None
     except httpx.HTTPError as err:
-        raise LabelStudioError(
-            _redact(f"{action}: {type(err).__name__}: {err}", secret)
-        ) from None
+        raise LabelStudioError(f"{action}: {type(err).__name__}: {err}") from None
 
 
 def _describe(err: ApiError) -> str:
@@ -105,10 +127,6 @@ def _describe(err: ApiError) -> str:
     if len(text) > 2000:
         text = text[:2000] + " ..."
     return f"HTTP {err.status_code}: {text.strip()}"
-
-
-def _redact(message: str, secret: str | None) -> str:
-    return message.replace(secret, "***") if secret else message
 
 
 # -- projects -----------------------------------------------------------------------------
@@ -382,7 +400,11 @@ def check_result(text: str, result: Sequence[dict[str, Any]], schema: Schema = S
     export reader itself over the would-be task: whatever it reports or drops is an error.
     """
     task = {"id": "check", "data": {schema.text_name: text}, "annotations": [{"id": 1, "result": list(result)}]}
-    conversion = read_export([task], schema)
+    try:
+        conversion = read_export([task], schema)
+    except ExportError as err:  # the task itself would be unusable: say why
+        problems = err.report.problems if err.report is not None else []
+        return [p.message for p in problems] or [str(err)]
     messages = [p.message for p in conversion.report.problems if p.kind != "not_word_boundary"]
     doc = conversion.documents[0] if conversion.documents else None
     n_spans = sum(1 for r in result if r.get("type") == "labels")
@@ -502,12 +524,27 @@ def import_articles(
 # -- export -------------------------------------------------------------------------------
 
 
-def export_project(client: LabelStudio, project_id: int, output: str | Path, timeout: int = 300) -> int:
-    """Write the project's full JSON export (all tasks, annotations with relations) to ``output``.
+def export_project(
+    client: LabelStudio, project_id: int, output: str | Path, timeout: int = 300,
+    *, overwrite: bool = False,
+) -> int:
+    """Write the project's full JSON export to ``output``; returns the number of tasks.
 
-    The bytes are written as the server sent them, after checking they are a JSON list;
-    returns the number of tasks.
+    What is downloaded: *every* task of the project, annotated or not. On the open-source
+    server the SDK's ``exports.as_binary`` calls ``GET /api/projects/{id}/export`` with
+    ``download_all_tasks=true`` (the server's own default, ``false``, would keep only tasks
+    that have an annotation row, cancelled ones included); on Enterprise it takes an export
+    snapshot. Each task carries its ``annotations`` (cancelled ones flagged
+    ``was_cancelled``), ``predictions`` and ``drafts``; :func:`annotation.export.read_export`
+    makes documents of submitted annotations only and reports the rest (``no_annotation``).
+
+    An existing ``output`` is not replaced unless ``overwrite``; the bytes are written as
+    the server sent them, to a temporary file renamed into place, so a failed download never
+    truncates an earlier export.
     """
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise LabelStudioError(f"{output} already exists; pass --force to replace it")
     with _api(f"export project {project_id}"):
         raw = client.projects.exports.as_binary(project_id, export_type="JSON", timeout=timeout)
     try:
@@ -516,7 +553,8 @@ def export_project(client: LabelStudio, project_id: int, output: str | Path, tim
         raise LabelStudioError(f"export of project {project_id} is not JSON: {err}") from None
     if not isinstance(tasks, list):
         raise LabelStudioError(f"export of project {project_id} is not a list of tasks")
-    output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(raw)
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_bytes(raw)
+    os.replace(partial, output)
     return len(tasks)

@@ -7,19 +7,22 @@ Input checks that need no server run first and fast.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from annotation.documents import Relation, Span
-from annotation.export import read_export
+from annotation.export import ExportError, read_export
 from annotation.labelstudio import (
     ARTICLE_ID_FIELD,
     ENV_API_KEY,
@@ -34,6 +37,8 @@ from annotation.labelstudio import (
     import_articles,
     read_articles,
     read_predictions,
+    redact,
+    resolve_project,
 )
 from annotation.predictions import to_label_studio_results
 from annotation.schema import SCHEMA
@@ -183,6 +188,73 @@ def test_unreachable_server_error_hides_the_key() -> None:
     assert secret not in str(info.value) and "127.0.0.1:9" in str(info.value)
 
 
+class _EchoingServer(http.server.BaseHTTPRequestHandler):
+    """A server that accepts any key and answers every other call with an error body
+    echoing the request headers -- as some proxies and debug servers do."""
+
+    def _answer(self) -> None:
+        if self.path.startswith("/api/current-user/whoami"):
+            status, body = 200, {"id": 1, "email": "me@example.org", "username": "me"}
+        else:
+            status, body = 500, {"detail": f"bad request, headers were: {dict(self.headers)}"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = _answer
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+
+@pytest.fixture()
+def echoing_server() -> "Iterator[str]":
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoingServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_key_echoed_by_the_server_is_redacted_on_every_call(echoing_server: str, tmp_path: Path) -> None:
+    secret = "k" + uuid.uuid4().hex
+    client = connect(echoing_server, secret)  # whoami succeeds; every later call echoes
+    calls = [
+        lambda: resolve_project(client, 3),
+        lambda: resolve_project(client, "some title"),
+        lambda: ensure_project(client, "some title"),
+        lambda: import_articles(client, 3, []),
+        lambda: export_project(client, 3, tmp_path / "x.json"),
+    ]
+    for call in calls:
+        with pytest.raises(LabelStudioError) as info:
+            call()
+        message = str(info.value)
+        assert "headers were" in message and "***" in message, message  # the body is shown...
+        assert secret not in message  # ...without the key
+    assert not (tmp_path / "x.json").exists()
+
+    env = {**os.environ, ENV_API_KEY: secret}
+    for args in (["export", "--project", "3", "--output", str(tmp_path / "y.json")],
+                 ["import", "--project", "3", "--input", str(write_jsonl(tmp_path / "a.jsonl", [
+                     {"id": "a", "text": ARTICLE_2}]))]):
+        done = run_cli([*args, "--url", echoing_server], env)
+        assert done.returncode == 2 and "headers were" in done.stderr, done.stderr
+        assert secret not in done.stdout + done.stderr
+
+
+def test_redact_removes_any_authorization_value() -> None:
+    assert redact("Authorization: Token abcdef0123456789") == "Authorization: Token ***"
+    assert redact("{'authorization': 'Bearer eyJhbGciOi.J9x-y_z'}") == "{'authorization': 'Bearer ***'}"
+    assert redact("the token was rejected") == "the token was rejected"
+
+
 # -- against the server ------------------------------------------------------------------
 
 
@@ -254,22 +326,38 @@ def test_round_trip_predictions_annotation_export(label_studio, tmp_path: Path) 
     again = import_articles(client, project_id, articles)
     assert (again.imported, sorted(again.already_there)) == (0, ["a1", "a2", "a3"])
 
-    # An annotator accepts the pre-annotation of a1 as it is.
-    client.annotations.create(id=tasks["a1"].id, result=predictions["a1"].result, project=project_id)
+    # Nothing submitted yet: the export holds all 3 tasks (download_all_tasks), none usable.
     output = tmp_path / "export.json"
     assert export_project(client, project_id, output) == 3
+    with pytest.raises(ExportError, match="of 3 tasks, 3 without a submitted annotation"):
+        read_export(output)
+
+    # An annotator accepts the pre-annotation of a1 as it is, skips a2 (a cancelled
+    # annotation) and submits a3 with no region: "no strike here", a real negative.
+    client.annotations.create(id=tasks["a1"].id, result=predictions["a1"].result, project=project_id)
+    client.annotations.create(id=tasks["a2"].id, result=[], was_cancelled=True, project=project_id)
+    client.annotations.create(id=tasks["a3"].id, result=[], project=project_id)
+    with pytest.raises(LabelStudioError, match="already exists; pass --force"):
+        export_project(client, project_id, output)
+    assert export_project(client, project_id, output, overwrite=True) == 3
+
+    raw = {t["data"][ARTICLE_ID_FIELD]: t for t in json.loads(output.read_text(encoding="utf-8"))}
+    assert isinstance(raw["a1"]["annotations"][0]["completed_by"], int)  # an id, not a user
+    assert raw["a2"]["annotations"][0]["was_cancelled"] is True and raw["a2"]["predictions"]
 
     conversion = read_export(output)
     docs = {d.meta[ARTICLE_ID_FIELD]: d for d in conversion.documents}
-    assert set(docs) == {"a1", "a2", "a3"}
+    assert set(docs) == {"a1", "a3"}
     spans, relations = sent["a1"]
     assert docs["a1"].text == ARTICLE_1
     assert docs["a1"].spans == sorted(spans)
     assert sorted(docs["a1"].relations, key=repr) == sorted(relations, key=repr)
     assert docs["a1"].meta["source"] == "test"
-    assert docs["a2"].spans == [] and docs["a3"].spans == []  # not annotated yet
-    kinds = {(p.kind, p.task_id) for p in conversion.report.problems}
-    assert kinds == {("no_annotation", str(tasks["a2"].id)), ("no_annotation", str(tasks["a3"].id))}
+    assert docs["a3"].spans == [] and docs["a3"].relations == []
+    kinds = [(p.kind, p.task_id) for p in conversion.report.problems]
+    a2 = str(tasks["a2"].id)
+    assert kinds == [("cancelled_annotation", a2), ("no_annotation", a2)]
+    assert "1 prediction(s)" in conversion.report.problems[1].message
 
 
 @pytest.mark.slow
@@ -329,10 +417,29 @@ def test_cli_end_to_end(label_studio, tmp_path: Path) -> None:
     export = tmp_path / "out" / "export.json"
     assert "exported 2 tasks" in cli("export", "--project", title, "--output", str(export)).stdout
     documents = tmp_path / "docs.jsonl"
+    # Pre-annotations alone are not gold: one clear line, exit 2, nothing written.
+    done = cli("convert", "--input", str(export), "--output", str(documents), code=2)
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+    assert "of 2 tasks, 2 without a submitted annotation" in done.stderr
+    assert not documents.exists()
+
+    # The annotator submits c3's pre-annotation; c1 stays unannotated and is reported.
+    client = connect(label_studio.url, label_studio.api_key)
+    project_id = resolve_project(client, title)
+    (c3,) = [t for t in client.tasks.list(project=project_id) if t.data[ARTICLE_ID_FIELD] == "c3"]
+    client.annotations.create(id=c3.id, result=c3.predictions[0].result, project=project_id)
+    before = export.read_bytes()
+    done = cli("export", "--project", title, "--output", str(export), code=2)
+    assert "already exists" in done.stderr and export.read_bytes() == before
+    cli("export", "--project", title, "--output", str(export), "--force")
     done = cli("convert", "--input", str(export), "--output", str(documents))
-    assert "2 tasks -> 2 documents" in done.stdout and "wrote 2 documents" in done.stdout
+    assert "2 tasks -> 1 documents" in done.stdout and "wrote 1 documents" in done.stdout
+    assert "problem no_annotation x1" in done.stdout
     rows = [json.loads(line) for line in documents.read_text(encoding="utf-8").splitlines()]
-    assert sorted(r["meta"][ARTICLE_ID_FIELD] for r in rows) == ["c1", "c3"]
+    assert [r["meta"][ARTICLE_ID_FIELD] for r in rows] == ["c3"]
+    assert len(rows[0]["spans"]) == len(spans) and len(rows[0]["relations"]) == len(relations)
+    cli("convert", "--input", str(export), "--output", str(documents), code=2)  # no --force
 
     # Errors name the problem, not the key; a wrong key given on the command line stays hidden.
     done = cli("export", "--project", "no such project title", "--output", str(export), code=2)
