@@ -169,6 +169,9 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         "LABEL_STUDIO_PASSWORD": secrets.token_urlsafe(16),
         "LABEL_STUDIO_USER_TOKEN": token,
         "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+        # the ML backend under test listens on 127.0.0.1, which Label Studio refuses by default
+        "ML_BLOCK_LOCAL_IP": "false",
+        "SSRF_PROTECTION_ENABLED": "false",
     }
     for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV"):
         env.pop(name, None)
