@@ -7,7 +7,9 @@
 
 Prints the export's conversion summary, then Markdown tables: entities (seqeval strict IOB2
 per label, micro, macro), relations per role (end to end and with gold spans), events (gold
-STRIKE matched by trigger; argument-role F1). ``--out`` writes the full report as JSON (the
+STRIKE matched by trigger; argument-role F1), records (model/records.py over predictions vs
+over gold: matched records, date/place/actor/casualty agreement, gold DATE resolution;
+``--no-records`` skips it). ``--out`` writes the full report as JSON (the
 input of ``python -m model.card``); ``--errors`` writes an RTL HTML page of the paragraphs
 where gold and prediction differ. The engine is :mod:`model.evaluation`.
 """
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu, cuda (default: auto)")
     parser.add_argument("--no-gold-spans", action="store_true",
                         help="skip the relation evaluation over gold spans")
+    parser.add_argument("--no-records", action="store_true",
+                        help="skip the record section (records from predictions vs from gold)")
     return parser
 
 
@@ -61,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = JointModel.from_pretrained(args.model, device=device)
     report, results = evaluate_model(
-        model, documents, batch_size=args.batch_size, gold_spans=not args.no_gold_spans
+        model, documents, batch_size=args.batch_size, gold_spans=not args.no_gold_spans,
+        records=not args.no_records,
     )
     report = {
         "model": str(args.model),

@@ -10,7 +10,13 @@ Three views, all strict:
   (``predict_paragraphs(..., gold_spans=...)``), which isolates the relation head;
 - events: each gold STRIKE is matched by a predicted STRIKE with the same boundaries; then
   argument-role P/R/F1 over the events and the rate of exactly right events
-  (:func:`model.metrics.event_scores`).
+  (:func:`model.metrics.event_scores`);
+- records (:func:`record_scores`): records built from the model's predictions vs records
+  built the same way (model/records.py) from the gold spans and relations, matched one to
+  one within an article by the STRIKE mentions they share; matched pairs are compared on
+  the date interval (exact), the place (a gazetteer id or normalised name in common), the
+  actor (a content word in common) and the killed/injured figures (same min and max); plus
+  how the gold DATE spans resolve (model/dates.py) with the article's publication date.
 
 :func:`score` is pure (gold paragraphs + predictions -> report); :func:`evaluate_model` runs
 the model; :func:`markdown_report` and :func:`errors_html` render a report.
@@ -73,8 +79,123 @@ def score(results: Sequence[ParagraphResult]) -> dict[str, Any]:
     }
 
 
+def _article(doc: Document) -> dict[str, Any]:
+    meta = doc.meta or {}
+    return {"id": doc.id, "url": meta.get("url"), "outlet": meta.get("outlet", meta.get("source")),
+            "published": meta.get("published", meta.get("date"))}
+
+
+def _f1(tp: int, predicted: int, support: int) -> dict[str, Any]:
+    p = tp / predicted if predicted else 0.0
+    r = tp / support if support else 0.0
+    return {"tp": tp, "predicted": predicted, "support": support, "precision": p, "recall": r,
+            "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def _match(gold: Sequence[Any], pred: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """One-to-one pairs of records sharing most STRIKE mentions (greedy, ties by order)."""
+    def triggers(rec):
+        return {e.trigger[1:] for e in rec.evidence}
+
+    pairs = sorted(((len(triggers(g) & triggers(p)), i, j) for i, g in enumerate(gold)
+                    for j, p in enumerate(pred)), key=lambda x: (-x[0], x[1], x[2]))
+    used_g, used_p, out = set(), set(), []
+    for shared, i, j in pairs:
+        if shared and i not in used_g and j not in used_p:
+            used_g.add(i)
+            used_p.add(j)
+            out.append((gold[i], pred[j]))
+    return out
+
+
+def record_scores(documents: Sequence[Document], results: Sequence[ParagraphResult],
+                  gazetteer: Any = None) -> dict[str, Any]:
+    """Record-level scores (see the module docstring) and the gold DATE resolution.
+
+    A document whose publication date does not parse is counted (``bad_published``) and
+    scored without one (no date intervals), it does not stop the evaluation.
+    """
+    from types import SimpleNamespace
+
+    from .dates import publication_anchor, resolve_date
+    from .events import build_events, normalize_events
+    from .places import Gazetteer
+    from .records import actor_keys, build_records
+
+    gazetteer = gazetteer if gazetteer is not None else Gazetteer.default()
+    by_doc: dict[str, list[ParagraphResult]] = {}
+    for r in results:
+        by_doc.setdefault(r.paragraph.doc_id, []).append(r)
+    gold_n = pred_n = 0
+    matched: list[tuple[Any, Any]] = []
+    kinds: dict[str, dict[str, int]] = {"gold": {}, "predicted": {}}
+    dates = {"spans": 0, "resolved": 0, "null": 0, "no_publication_date": 0}
+    bad_published = 0
+    for doc in documents:
+        article = _article(doc)
+        try:
+            anchor = publication_anchor(article["published"]) if article["published"] else None
+        except ValueError:
+            bad_published += 1
+            article["published"], anchor = None, None
+        gold_events, pred_events = [], []
+        for r in by_doc.get(doc.id, []):
+            p = r.paragraph
+            gold = SimpleNamespace(spans=p.spans, relations=p.relations)
+            gold_events += build_events(gold, p.index, p.start, p.text)
+            pred_events += build_events(r.predicted, p.index, p.start, p.text)
+            for span in p.spans:
+                if span.label != "DATE":
+                    continue
+                dates["spans"] += 1
+                if anchor is None:
+                    dates["no_publication_date"] += 1
+                elif resolve_date(span.text, anchor) is None:
+                    dates["null"] += 1
+                else:
+                    dates["resolved"] += 1
+        gold_records = build_records(normalize_events(gold_events, anchor, gazetteer), article,
+                                     normalize=False)
+        pred_records = build_records(normalize_events(pred_events, anchor, gazetteer), article,
+                                     normalize=False)
+        for side, recs in (("gold", gold_records), ("predicted", pred_records)):
+            for rec in recs:
+                kinds[side][rec.kind] = kinds[side].get(rec.kind, 0) + 1
+        gold_n += len(gold_records)
+        pred_n += len(pred_records)
+        matched += _match(gold_records, pred_records)
+
+    def agree(same):
+        n = sum(1 for g, p in matched if same(g, p))
+        return {"agree": n, "of": len(matched), "rate": n / len(matched) if matched else 0.0}
+
+    def places(rec):
+        return {p.get("key") for p in rec.places}
+
+    def figure(fig):
+        return None if fig is None else (fig.min, fig.max)
+
+    judged = dates["resolved"] + dates["null"]
+    return {
+        "records": _f1(len(matched), pred_n, gold_n),
+        "kinds": kinds,
+        "matched": {
+            "date": agree(lambda g, p: g.date == p.date),
+            "place": agree(lambda g, p: places(g) == places(p) == set()
+                           or bool(places(g) & places(p))),
+            "actor": agree(lambda g, p: actor_keys(g.actors) == actor_keys(p.actors)
+                           or bool(actor_keys(g.actors) & actor_keys(p.actors))),
+            "killed": agree(lambda g, p: figure(g.killed) == figure(p.killed)),
+            "injured": agree(lambda g, p: figure(g.injured) == figure(p.injured)),
+        },
+        "dates": {**dates, "null_share": dates["null"] / judged if judged else 0.0},
+        "bad_published": bad_published,
+    }
+
+
 def evaluate_model(
-    model: Any, documents: Sequence[Document], batch_size: int = 32, gold_spans: bool = True
+    model: Any, documents: Sequence[Document], batch_size: int = 32, gold_spans: bool = True,
+    records: bool = True,
 ) -> tuple[dict[str, Any], list[ParagraphResult]]:
     """Run ``model`` over the paragraphs of ``documents`` and score it."""
     from .inference import predict_paragraphs
@@ -91,6 +212,8 @@ def evaluate_model(
         )
     results = [ParagraphResult(p, a, b) for p, a, b in zip(paragraphs, predicted, with_gold)]
     report = score(results)
+    if records:
+        report["records"] = record_scores(documents, results)
     report["documents"] = len(documents)
     report["predict_seconds"] = round(seconds, 3)
     return report, results
@@ -161,7 +284,30 @@ def markdown_report(report: dict[str, Any]) -> str:
         )
     am = args["macro"]
     lines.append(f"| **macro** | {_pct(am['precision'])} | {_pct(am['recall'])} | {_pct(am['f1'])} | |")
+    if "records" in report:
+        lines += ["", *_record_lines(report["records"])]
     return "\n".join(lines)
+
+
+def _record_lines(rec: dict[str, Any]) -> list[str]:
+    r, d = rec["records"], rec["dates"]
+    kinds = "; ".join(f"{side}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
+                      for side, c in rec["kinds"].items())
+    lines = [
+        "## Records (model/records.py over predictions vs over gold spans and relations)",
+        "",
+        f"records P {_pct(r['precision'])} R {_pct(r['recall'])} F1 {_pct(r['f1'])} "
+        f"({r['tp']} matched of {r['support']} gold, {r['predicted']} predicted; {kinds})",
+        "",
+        "| matched records agree on | agree | of | % |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in rec["matched"].items():
+        lines.append(f"| {name} | {row['agree']} | {row['of']} | {_pct(row['rate'])} |")
+    lines += ["", f"gold DATE spans: {d['spans']}; resolved {d['resolved']}, null {d['null']} "
+                  f"(null share {_pct(d['null_share'])}%), without a publication date "
+                  f"{d['no_publication_date']}"]
+    return lines
 
 
 _PALETTE = ("#e4572e", "#4c6ef5", "#a05195", "#2f9e44", "#f08c00", "#1098ad", "#868e96")

@@ -5,6 +5,13 @@
 A COUNT argument also gets its integer value (:func:`model.numbers.parse_count`; ``None`` for
 vague quantifiers such as عشرات, the text is kept).
 
+:func:`normalize_events` adds the normalised values that records are built from (issue 8,
+docs/RECORDS.md): each COUNT its range (``min``/``max``/``conservative``, model/numbers.py),
+each DATE its calendar interval (``interval``, model/dates.py; only when the article's
+publication date is known, since every relative date needs that anchor) and each PLACE its
+gazetteer entry (``geo``, model/places.py). Mention events stay what the network read; the
+normalised values ride along so one event dict carries both the words and what they mean.
+
 Where the model links several COUNTs with the same role to one trigger (two "killed"
 numbers), the event keeps the one with the highest relation score: a record has one
 ``strikes``, one ``killed`` and one ``injured`` number (SCHEMA.md, "An event").
@@ -49,12 +56,40 @@ Argument = EventSpan
 
 @dataclass(frozen=True)
 class Count(EventSpan):
-    """A COUNT argument with its integer value (``None`` when the text is vague)."""
+    """A COUNT argument with its integer value (``None`` when the text is vague) and, once
+    normalised, the range the text allows and ACLED's conservative figure."""
 
     value: int | None = None
+    min: int | None = None
+    max: int | None = None
+    conservative: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "value": self.value}
+        return {**super().to_dict(), "value": self.value, "min": self.min, "max": self.max,
+                "conservative": self.conservative}
+
+
+@dataclass(frozen=True)
+class DateArg(EventSpan):
+    """A DATE argument resolved to calendar days (``interval``: a model.dates.DateRange, or
+    ``None`` when DATES.md gives no interval for the text)."""
+
+    interval: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        interval = None if self.interval is None else self.interval.to_dict()
+        return {**super().to_dict(), "interval": interval}
+
+
+@dataclass(frozen=True)
+class PlaceArg(EventSpan):
+    """A PLACE argument with its gazetteer entry (``geo``: a model.places.Place; an
+    unresolved place is a Place with status "unresolved", never a guess)."""
+
+    geo: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "geo": None if self.geo is None else self.geo.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -97,12 +132,18 @@ class StrikeEvent:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StrikeEvent":
         def span(d):
-            return EventSpan(d["text"], d["start"], d["end"], d.get("score"))
+            base = (d["text"], d["start"], d["end"], d.get("score"))
+            if "interval" in d:
+                return DateArg(*base, interval=_date_range(d["interval"]))
+            if "geo" in d:
+                return PlaceArg(*base, geo=_place(d["geo"]))
+            return EventSpan(*base)
 
         def count(d):
             if d is None:
                 return None
-            return Count(d["text"], d["start"], d["end"], d.get("score"), d.get("value"))
+            return Count(d["text"], d["start"], d["end"], d.get("score"), d.get("value"),
+                         d.get("min"), d.get("max"), d.get("conservative"))
 
         return cls(
             trigger=span(data["trigger"]),
@@ -141,6 +182,77 @@ class StrikeEvent:
             paragraph=paragraph,
         )
 
+
+
+def _date_range(d: dict[str, Any] | None) -> Any:
+    if d is None:
+        return None
+    from .dates import DateRange
+
+    return DateRange.from_dict(d)
+
+
+def _place(d: dict[str, Any] | None) -> Any:
+    if d is None:
+        return None
+    from dataclasses import fields as dc_fields
+
+    from .places import Place
+
+    if hasattr(Place, "from_dict"):
+        return Place.from_dict(d)
+    return Place(**{f.name: d.get(f.name) for f in dc_fields(Place)})
+
+
+def normalize_events(
+    events: Sequence[StrikeEvent], published: Any = None, gazetteer: Any = None
+) -> list[StrikeEvent]:
+    """Copies of ``events`` with normalised values: COUNT ranges, DATE intervals (only when
+    ``published`` -- the article's publication date, any form model.dates accepts -- is
+    known) and PLACE gazetteer entries.
+
+    The extractor and batch call this once per article. An unparseable ``published`` raises
+    ``ValueError`` naming the value (the caller counts and reports the article); a text the
+    normalisers cannot read gets ``None``/"unresolved", it never stops the article.
+    """
+    from .dates import publication_anchor, resolve_date
+    from .numbers import count_range
+    from .places import Gazetteer, resolve_place
+
+    anchor = publication_anchor(published) if published is not None else None
+    places: dict[str, Any] = {}
+    dates: dict[str, Any] = {}
+
+    def place(a: EventSpan) -> PlaceArg:
+        nonlocal gazetteer
+        if a.text not in places:
+            if gazetteer is None:  # loaded (and cached) only when a place needs it
+                gazetteer = Gazetteer.default()
+            places[a.text] = resolve_place(a.text, gazetteer)
+        return PlaceArg(a.text, a.start, a.end, a.score, geo=places[a.text])
+
+    def date(a: EventSpan) -> EventSpan:
+        if anchor is None:
+            return EventSpan(a.text, a.start, a.end, a.score)
+        if a.text not in dates:
+            dates[a.text] = resolve_date(a.text, anchor)
+        return DateArg(a.text, a.start, a.end, a.score, interval=dates[a.text])
+
+    def count(c: Count | None) -> Count | None:
+        if c is None:
+            return None
+        r = count_range(c.text)
+        return replace(c, min=r.min, max=r.max, conservative=r.conservative)
+
+    return [
+        replace(
+            e,
+            places=[place(a) for a in e.places],
+            dates=[date(a) for a in e.dates],
+            **{name: count(getattr(e, name)) for name in COUNT_FIELDS.values()},
+        )
+        for e in events
+    ]
 
 
 _missing = set(LIST_FIELDS.values()) | set(COUNT_FIELDS.values())

@@ -131,6 +131,11 @@ def test_cli_on_the_training_articles(tmp_path):
     assert report["relations"]["end_to_end"]["micro"]["f1"] == 1.0
     assert report["relations"]["gold_spans"]["micro"]["f1"] == 1.0
     assert report["events"]["exact"]["rate"] == 1.0
+    # records built from the predictions equal those built from gold (end to end)
+    records = report["records"]
+    assert records["records"]["f1"] == 1.0 and records["records"]["support"] > 0
+    assert all(row["rate"] == 1.0 for row in records["matched"].values())
+    assert records["dates"]["spans"] > 0 and "## Records" in run.stdout
     assert report["conversion"][0]["documents"] == 2 and report["paragraphs"] == 6
     page = errors.read_text(encoding="utf-8")
     assert '<html lang="ar" dir="rtl">' in page and "6 of 6 paragraphs shown" in page
@@ -145,3 +150,34 @@ def test_cli_bad_export(tmp_path):
                          cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.returncode == 2 and "error:" in run.stderr
+
+
+def test_record_section_against_hand_count():
+    from annotation.documents import Document
+    from model.evaluation import record_scores
+
+    gold_p = Paragraph("doc", 0, 0, TEXT, [STRIKE, ACTOR, PLACE, DATE], [
+        Relation(STRIKE, "actor", ACTOR), Relation(STRIKE, "place", PLACE),
+        Relation(STRIKE, "date", DATE)])
+    # the prediction finds the strike and its date but not its place
+    predicted = ParagraphPrediction([STRIKE, DATE], [Relation(STRIKE, "date", DATE)])
+    other_text = "قصف مؤخرا"
+    strike2 = Span(0, 3, "STRIKE", "قصف")
+    date2 = Span(4, 9, "DATE", "مؤخرا")
+    other_p = Paragraph("undated", 0, 0, other_text, [strike2, date2],
+                        [Relation(strike2, "date", date2)])
+    documents = [Document("doc", TEXT, meta={"date": "2018-04-07 09:00:00", "source": "x"}),
+                 Document("undated", other_text, meta={})]
+    results = [ParagraphResult(gold_p, predicted), ParagraphResult(other_p, ParagraphPrediction())]
+    rec = record_scores(documents, results)
+    # gold: one record per document; predicted: one (the second document has no prediction)
+    assert (rec["records"]["tp"], rec["records"]["predicted"], rec["records"]["support"]) == (1, 1, 2)
+    assert rec["matched"]["date"] == {"agree": 1, "of": 1, "rate": 1.0}  # أمس = 6 April
+    assert rec["matched"]["place"]["agree"] == 0  # Aleppo vs no place
+    assert rec["matched"]["killed"]["agree"] == 1  # neither has a toll
+    assert rec["dates"] == {"spans": 2, "resolved": 1, "null": 0, "no_publication_date": 1,
+                            "null_share": 0.0}
+    report = score(results)
+    report["records"] = rec
+    table = markdown_report(report)
+    assert "## Records" in table and "| place | 0 | 1 | 0.0 |" in table

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from annotation.documents import Relation, Span
 from model.events import Count, EventSpan, StrikeEvent, build_events
 from model.inference import ParagraphPrediction
@@ -97,3 +99,33 @@ def test_map_offsets():
     moved = e.map_offsets(lambda s, t: (s + 1, t + 1), "__ab_c")
     assert moved.trigger == EventSpan("ab", 2, 4, 0.5)
     assert moved.places[0].text == "c"
+
+
+def test_normalize_events_adds_intervals_ranges_and_places():
+    from model.events import DateArg, PlaceArg, normalize_events
+
+    e = build_events(prediction(), 0, 0, PARA)[0]
+    (n,) = normalize_events([e], "Sat, 07 Apr 2018 22:30:00 GMT")  # 8 April in UTC+3
+    assert isinstance(n.dates[0], DateArg) and isinstance(n.places[0], PlaceArg)
+    assert n.dates[0].interval.to_dict() == {"start": "2018-04-07", "end": "2018-04-07",
+                                             "precision": "day"}  # أمس of 8 April
+    assert n.places[0].geo.geonames_id == 170063 and n.places[0].geo.country == "SY"
+    assert n.killed.value is None and 10 <= n.killed.min < n.killed.max  # عشرات: a range
+    assert n.killed.conservative is not None
+    assert (n.injured.min, n.injured.max, n.injured.conservative) == (14, 14, 14)
+    data = json.loads(json.dumps(n.to_dict(), ensure_ascii=False))
+    assert data["dates"][0]["interval"]["precision"] == "day"
+    assert data["places"][0]["geo"]["name"] == "Aleppo"
+    assert StrikeEvent.from_dict(data).to_dict() == data  # normalised values round-trip
+    assert [s.text for s in n.spans()] == [s.text for s in e.spans()]  # offsets untouched
+
+
+def test_normalize_without_publication_date_leaves_dates_unresolved():
+    from model.events import normalize_events
+
+    e = build_events(prediction(), 0, 0, PARA)[0]
+    (n,) = normalize_events([e], None)
+    assert "interval" not in n.to_dict()["dates"][0]  # no anchor: no interval at all
+    assert n.places[0].geo is not None and n.strikes.min == 3
+    with pytest.raises(ValueError, match="yesterday-ish"):
+        normalize_events([e], "yesterday-ish")
