@@ -1,82 +1,123 @@
-"""Batch extraction over a corpus: JSON lines in, one event record per article out.
+"""Batch extraction over a corpus: JSON lines in, one record per article out, nothing lost.
 
 ::
 
     python -m model.batch --model DIR --input articles.jsonl --output events.jsonl
     python -m model.batch --model DIR --input folder/ --output events.jsonl --batch-size 64
-    accelerate launch -m model.batch --model DIR --input corpus.jsonl.gz --output events.jsonl
+    python -m model.batch --engine ray --model DIR --input corpus/ --output events/   # see docs/BATCH.md
 
 Input: a ``.jsonl`` (or ``.jsonl.gz``) file of ``{"id": ..., "text": ...}`` objects, or a
 folder of such files and/or ``.txt`` files (one article each, id = file name without
-``.txt``), read in sorted name order.
+``.txt``), read in sorted name order (suffixes in any case; every other entry of the folder
+is counted and named as skipped).
 
 Output: one line per input record, ``{"id": ID, "events": [...]}`` (``StrikeEvent.to_dict``),
-or ``{"id": ID, "error": "..."}`` for a line that cannot be used (bad JSON, not an object,
-no ``text``, ``text`` not a string, extraction failure). With ``--format labelstudio`` a
-record is ``{"id", "result": [Label Studio result items], "score", "model_version"}`` instead:
-every predicted span and relation (NFC offsets, as Label Studio stores the text), ready for
-``python -m annotation import --predictions``. Nothing is lost and the run never
-stops on bad input: a line without an id gets the id ``line:N`` (``FILE:line:N`` when the
-input is a folder; N counts from 1); a second line with an id already seen gets
-``ID@line:N`` and an error naming the duplicate. Blank lines are skipped.
+or ``{"id": ID, "error": "..."}`` for a record that cannot be used. With ``--format
+labelstudio`` a record is ``{"id", "result", "score", "model_version"}`` instead, ready for
+``python -m annotation import --predictions``. A record whose text was changed or is
+unusable for the model carries ``"note"`` (invalid UTF-8 replaced, empty text, no Arabic
+letters). Nothing is dropped silently: a line without an id gets the id ``line:N``
+(``FILE:line:N`` for a folder); a repeated id gets ``ID@line:N`` (``ID@FILE:line:N``) and an
+error naming where it was first seen; a generated id never collides with a real one (a
+clash is made unique with ``#2``, ``#3``...). Every such change is counted in the summary.
 
-Streaming: the input is read in chunks of at most ``--max-chars-per-batch`` characters of
-text (and ``--max-records-per-chunk`` records); each chunk is extracted in one
-``extract_batch`` call (paragraphs sorted by length inside), written in input order, then
-flushed and fsync'ed. Memory stays flat in the corpus size; only the set of ids seen is kept.
+Why these rules: a corpus run takes hours, so one bad record must cost one record, never
+the run; and the output must be trustworthy after a kill, a rerun or a mistake on the
+command line.
 
-Resumable: on start, the ids already in the output are skipped. If the run was killed while
-writing, the half-written last line is cut off (the file is truncated to the end of its last
-complete line) and that record is done again -- the output never holds an id twice.
+* **Resume.** The ids already in ``--output`` are skipped. Only a torn last line (a killed
+  write: no newline at the end and not a complete record) is cut off, and that is reported.
+  A file with any other line that is not one of our records is refused, never truncated.
+* **One writer.** The output is locked (``fcntl`` lock on ``OUTPUT.lock``, left in place);
+  a second run on the same output stops at once.
+* **Checked before the model loads:** the input exists, the output is not the input (nor
+  inside an input folder), not a folder, and writable; the model path exists.
+* **Memory** stays flat in the corpus size: the input streams in chunks of at most
+  ``--max-chars-per-batch`` characters; only the set of ids seen is kept. A line over
+  ``MAX_LINE_BYTES`` becomes an error record without being read into memory whole.
 
-Several processes (``accelerate launch -m model.batch ...`` or ``torchrun --nproc_per_node
-N -m model.batch ...``; one GPU each, ``cuda:LOCAL_RANK``): process r of n takes the input
-lines whose index i (counting every line, blank ones too) has ``i % n == r`` and writes
-``OUTPUT.rank{r}``. Every process reads (but does not extract) every line, so a duplicate id
-is caught across shards too. When all are done (a barrier), rank 0 appends the shards to
-``OUTPUT`` (skipping ids already there) and deletes them, so ``OUTPUT`` is in shard order,
-not input order. A killed multi-process run resumes from the shards and the merged output
-alike; rerun it with the same number of processes (or merge first: a run with any number
-of processes skips the ids already in ``OUTPUT``).
+Exit codes: 0 every record extracted; 1 some records are error records (or the input was
+cut short, e.g. a truncated ``.gz``: all readable records are written); 2 unusable input,
+output, model or usage (nothing was extracted).
+
+Several GPUs or machines: ``--engine ray`` (``model.ray_batch``) -- Ray Data, one extractor
+per actor, exactly-once output by id. (An earlier torchrun shard-and-merge mode is gone: Ray
+does the same on one machine and many, with a checkpoint that survives kills; see
+docs/BATCH.md.)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import gzip
+import itertools
 import json
 import os
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from annotation.schema import SCHEMA
 
-__all__ = ["main", "process", "read_records", "repair_output", "Record", "Summary"]
+__all__ = ["main", "process", "read_records", "repair_output", "open_output", "Record",
+           "Summary", "Resume", "UsageError", "EXIT_OK", "EXIT_RECORD_ERRORS", "EXIT_USAGE"]
+
+EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
+MAX_LINE_BYTES = 64 << 20  # one article line; longer lines become error records
+INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt")
+RECORD_KEYS = ("events", "error", "result")  # one of them makes a line one of our records
+EXAMPLES = 5  # error examples / skipped files named in the summary
+
+
+class UsageError(Exception):
+    """Input, output, model or options unusable: one line for the user, exit code 2."""
 
 
 @dataclass
 class Record:
-    """One input line: its id and text, or an error saying why it cannot be used."""
+    """One input record: its id and text, or an error saying why it cannot be used."""
 
-    index: int  # global line index (0-based), used to share lines between processes
+    index: int  # record index (0-based, over the whole input)
     id: str
     text: str | None = None
     error: str | None = None
+    note: str | None = None
 
 
 @dataclass
 class Summary:
+    """What a run did, every skipped or changed item counted."""
+
     records: int = 0
     events: int = 0
     errors: int = 0
     skipped_done: int = 0
     blank_lines: int = 0
+    invalid_utf8: int = 0
+    empty_text: int = 0
+    no_arabic: int = 0
+    generated_ids: int = 0
+    duplicate_ids: int = 0
+    skipped_files: list[str] = field(default_factory=list)
+    input_problems: list[str] = field(default_factory=list)
+    repaired: str | None = None
     seconds: float = 0.0
     error_examples: list[str] = field(default_factory=list)
+
+    def add_error(self, rid: str, error: str) -> None:
+        self.errors += 1
+        if len(self.error_examples) < EXAMPLES:
+            self.error_examples.append(f"{rid}: {error}")
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_RECORD_ERRORS if self.errors or self.input_problems else EXIT_OK
 
     def line(self) -> str:
         rate = self.records / self.seconds if self.seconds else 0.0
@@ -86,114 +127,374 @@ class Summary:
             f"{self.seconds:.1f} s ({rate:.1f} records/s)"
         )
 
+    def report(self) -> list[str]:
+        """The summary line and one line per kind of change or problem (none when clean)."""
+        out = [self.line()]
+        notes = [f"{n} {what}" for n, what in (
+            (self.invalid_utf8, "lines with invalid UTF-8 (replaced by U+FFFD)"),
+            (self.empty_text, "empty texts"),
+            (self.no_arabic, "texts without Arabic letters"),
+            (self.generated_ids, "ids generated (missing or unusable id)"),
+            (self.duplicate_ids, "duplicate ids renamed"),
+        ) if n]
+        if notes:
+            out.append("notes: " + ", ".join(notes))
+        if self.skipped_files:
+            names = ", ".join(self.skipped_files[:EXAMPLES])
+            more = len(self.skipped_files) - EXAMPLES
+            out.append(f"skipped {len(self.skipped_files)} folder entries that are not "
+                       f".jsonl/.jsonl.gz/.txt files: {names}" + (f" and {more} more" if more > 0 else ""))
+        if self.repaired:
+            out.append(self.repaired)
+        out += [f"input problem: {p}" for p in self.input_problems]
+        out += [f"  error: {e}" for e in self.error_examples]
+        return out
+
 
 # -- input ----------------------------------------------------------------------------------
-def _input_files(path: Path) -> list[Path]:
+def input_files(path: Path, summary: Summary | None = None) -> list[Path]:
+    """The files to read, in order; folder entries that are not inputs are counted."""
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir()
-            if p.is_file() and (p.name.endswith((".jsonl", ".jsonl.gz", ".txt")))
-        )
+        files = []
+        for p in sorted(path.iterdir()):
+            if p.is_file() and p.name.lower().endswith(INPUT_SUFFIXES):
+                files.append(p)
+            elif summary is not None:
+                summary.skipped_files.append(p.name + ("/" if p.is_dir() else ""))
         if not files:
-            raise SystemExit(f"error: no .jsonl, .jsonl.gz or .txt files in {path}")
+            raise UsageError(f"no .jsonl, .jsonl.gz or .txt files in {path}")
         return files
+    if not path.exists():
+        raise UsageError(f"input not found: {path}")
     if not path.is_file():
-        raise SystemExit(f"error: input not found: {path}")
+        raise UsageError(f"input is not a file or folder: {path}")
     return [path]
 
 
-def _open_text(path: Path) -> TextIO:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+def _surrogate(value: str) -> str | None:
+    """Where ``value`` holds a lone surrogate (which no UTF-8 file can store), else None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"a lone surrogate {value[err.start]!r} at character {err.start}"
+    return None
+
+
+def _printable(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _parse_line(line: str, index: int, default_id: str) -> Record:
+    """A record from one JSON line; ``default_id`` when the line has no usable id."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as err:
         return Record(index, default_id, error=f"bad JSON: {err.msg} (column {err.colno})")
+    except RecursionError:
+        return Record(index, default_id, error="bad JSON: nested too deeply")
     if not isinstance(obj, dict):
         return Record(index, default_id, error=f"not a JSON object but {type(obj).__name__}")
     raw_id = obj.get("id")
     if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id).strip():
         rid = str(raw_id)
+        where = _surrogate(rid)
+        if where:
+            return Record(index, _printable(rid), error=f"'id' holds {where}")
     else:
         rid = default_id
         if raw_id is not None:
-            return Record(index, rid, error=f"'id' is empty or not a string/integer: {raw_id!r:.40}")
+            return Record(index, rid, error=f"'id' is empty or not a string/integer: "
+                                            f"{_printable(repr(raw_id))[:40]}")
     if "text" not in obj:
         return Record(index, rid, error="missing 'text'" + (" and 'id'" if raw_id is None else ""))
-    if not isinstance(obj["text"], str):
-        return Record(index, rid, error=f"'text' is not a string but {type(obj['text']).__name__}")
+    text = obj["text"]
+    if not isinstance(text, str):
+        return Record(index, rid, error=f"'text' is not a string but {type(text).__name__}")
+    where = _surrogate(text)
+    if where:
+        return Record(index, rid, error=f"'text' holds {where}")
     if raw_id is None:
         return Record(index, rid, error="missing 'id'")
-    return Record(index, rid, text=obj["text"])
+    return Record(index, rid, text=text)
 
 
-def read_records(path: Path, summary: Summary | None = None) -> Iterator[Record]:
-    """Every record of the input, in order (blank lines skipped, counted in ``summary``)."""
-    files = _input_files(path)
+def iter_lines(read: Any, block: int = 1 << 20) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` from a ``read(n)`` function (``None`` for a line over
+    ``MAX_LINE_BYTES``, which is skipped without being held in memory). Errors of ``read``
+    (a truncated ``.gz``: ``EOFError``) propagate after every complete line before them."""
+    buf, number, skipping = b"", 0, False
+    while True:
+        data = read(block)
+        if not data:
+            break
+        buf += data
+        start = 0
+        while (nl := buf.find(b"\n", start)) >= 0:
+            number += 1
+            yield number, None if skipping else buf[start : nl + 1]
+            skipping, start = False, nl + 1
+        buf = buf[start:]
+        if skipping or len(buf) > MAX_LINE_BYTES:
+            skipping, buf = True, b""
+    if buf or skipping:
+        yield number + 1, None if skipping else buf
+
+
+def _raw_lines(file: Path) -> Iterator[tuple[int, bytes | None]]:
+    """Lines of a local ``.jsonl`` / ``.jsonl.gz`` (``read1``: a truncated ``.gz`` loses
+    nothing before the cut)."""
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as handle:
+        yield from iter_lines(handle.read1)
+
+
+def _decode(raw: bytes, summary: Summary) -> tuple[str, str | None]:
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        summary.invalid_utf8 += 1
+        return (raw.decode("utf-8", errors="replace"),
+                f"invalid UTF-8 replaced by U+FFFD (first at byte {err.start})")
+
+
+class _Ids:
+    """Makes every id unique; a repeat gets a new id and an error naming the first one."""
+
+    def __init__(self, summary: Summary):
+        self.seen: dict[str, str] = {}
+        self.summary = summary
+
+    def _free(self, candidate: str) -> str:
+        unique, n = candidate, 1
+        while unique in self.seen:
+            n += 1
+            unique = f"{candidate}#{n}"
+        return unique
+
+    def claim(self, rec: Record, where: str, suffix: str, generated: bool) -> Record:
+        if generated:
+            self.summary.generated_ids += 1
+            rec.id = self._free(rec.id)
+        elif rec.id in self.seen:
+            self.summary.duplicate_ids += 1
+            first = self.seen[rec.id]
+            rec.error = f"duplicate id {rec.id!r} (first at {first})"
+            rec.id = self._free(f"{rec.id}@{suffix}")
+            rec.text = None
+        self.seen[rec.id] = where
+        return rec
+
+
+def read_records(path: str | Path, summary: Summary | None = None) -> Iterator[Record]:
+    """Every record of the input, in order, with unique ids (blank lines skipped); every
+    change, skip and unreadable tail is counted in ``summary``."""
+    summary = summary if summary is not None else Summary()
+    path = Path(path)
+    files = input_files(path, summary)
     folder = path.is_dir()
-    index = -1
+    ids = _Ids(summary)
+    counter = itertools.count()
     for file in files:
-        if file.name.endswith(".txt"):
-            index += 1
-            text = file.read_text(encoding="utf-8", errors="replace")
-            yield Record(index, file.name[: -len(".txt")], text=text)
+        if file.name.lower().endswith(".txt"):
+            size = file.stat().st_size
+            data = file.read_bytes() if size <= MAX_LINE_BYTES else None
+            yield text_file_record(file.name, data, ids=ids, summary=summary, counter=counter)
             continue
-        with _open_text(file) as handle:
-            for number, line in enumerate(handle, start=1):
-                index += 1
-                if not line.strip():
-                    if summary is not None:
-                        summary.blank_lines += 1
-                    continue
-                default_id = f"{file.name}:line:{number}" if folder else f"line:{number}"
-                yield _parse_line(line, index, default_id)
+        yield from file_records(file.name, _raw_lines(file), ids=ids, summary=summary,
+                                folder=folder, counter=counter, where=str(file))
+
+
+def text_file_record(name: str, data: bytes | None, *, ids: _Ids, summary: Summary,
+                     counter: Iterator[int]) -> Record:
+    """The one record of a ``.txt`` article (``data`` None: file over ``MAX_LINE_BYTES``)."""
+    from .extractor import has_arabic  # torch-free
+
+    rec = Record(next(counter), name[: -len(".txt")])
+    if data is None:
+        rec.error = f"file larger than {MAX_LINE_BYTES} bytes"
+    else:
+        rec.text, rec.note = _decode(data, summary)
+    return _noted(ids.claim(rec, name, name, False), summary, has_arabic)
+
+
+def file_records(name: str, lines: Iterator[tuple[int, bytes | None]], *, ids: _Ids,
+                 summary: Summary, folder: bool, counter: Iterator[int],
+                 where: str) -> Iterator[Record]:
+    """Records of one JSON-lines file; an unreadable tail is an input problem in
+    ``summary`` (the lines before it are all yielded)."""
+    from .extractor import has_arabic  # torch-free
+
+    label = f"{name} " if folder else ""
+    number = 0
+    try:
+        for number, raw in lines:
+            if raw is not None and not raw.strip():
+                summary.blank_lines += 1
+                continue
+            index = next(counter)
+            default_id = f"{name}:line:{number}" if folder else f"line:{number}"
+            if raw is None:
+                rec = Record(index, default_id, error=f"line longer than {MAX_LINE_BYTES} bytes")
+            else:
+                line, note = _decode(raw, summary)
+                if number == 1:
+                    line = line.lstrip("\ufeff")
+                rec = _parse_line(line, index, default_id)
+                rec.note = note
+            rec = ids.claim(rec, f"{label}line {number}", default_id, rec.id == default_id)
+            yield _noted(rec, summary, has_arabic)
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
+        summary.input_problems.append(
+            f"{where}: unreadable after line {number} ({type(err).__name__}: {err}); "
+            "the records before it were processed")
+
+
+def _noted(rec: Record, summary: Summary, has_arabic: Any) -> Record:
+    if rec.error is None and rec.text is not None:
+        if not rec.text.strip():
+            summary.empty_text += 1
+            rec.note = _join(rec.note, "empty text")
+        elif not has_arabic(rec.text):
+            summary.no_arabic += 1
+            rec.note = _join(rec.note, "no Arabic letters: nothing to extract")
+    return rec
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a}; {b}" if a else b
 
 
 # -- output ---------------------------------------------------------------------------------
-def repair_output(path: Path) -> set[str]:
-    """Ids already written to ``path``; cuts a half-written (or corrupt) tail off the file.
+@dataclass
+class Resume:
+    """What an existing output holds: the ids done, and what (if anything) was repaired."""
 
-    The file is truncated at the first line that is not a complete JSON record with an id,
-    so a record cut by a kill is simply done again.
-    """
-    done: set[str] = set()
+    done: set[str] = field(default_factory=set)
+    repaired: str | None = None
+
+
+def _is_record(obj: Any) -> bool:
+    return (isinstance(obj, dict) and isinstance(obj.get("id"), str)
+            and any(k in obj for k in RECORD_KEYS))
+
+
+def repair_output(path: str | Path) -> Resume:
+    """Ids already written to ``path``. Cuts only a torn last line (a killed write: no final
+    newline, starts like our record, does not parse); adds a missing final newline after a
+    complete record. Raises :class:`UsageError` for a file that is not our output, so a
+    wrong ``--output`` is never truncated."""
+    path = Path(path)
+    resume = Resume()
     if not path.exists():
-        return done
+        return resume
     good_end = 0
+    number = 0
     with open(path, "rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
+        while True:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
                 break
+            number += 1
+            complete = raw.endswith(b"\n")
+            if not raw.strip():
+                good_end += len(raw)
+                continue
             try:
                 obj = json.loads(raw)
-                rid = obj["id"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, RecursionError):
+                obj = None
+            if _is_record(obj):
+                resume.done.add(obj["id"])
+                good_end += len(raw)
+                if not complete:  # a whole record, only its newline missing
+                    with open(path, "ab") as fix:
+                        fix.write(b"\n")
+                        fix.flush()
+                        os.fsync(fix.fileno())
+                    resume.repaired = f"added the missing newline after line {number} of {path}"
+                continue
+            if not complete and raw.startswith(b'{"id": ') and handle.read(1) == b"":
+                with open(path, "r+b") as fix:
+                    fix.truncate(good_end)
+                    fix.flush()
+                    os.fsync(fix.fileno())
+                resume.repaired = (f"cut a torn last line ({len(raw)} bytes, line {number}) "
+                                   f"from {path}: a killed write; its record is done again")
                 break
-            done.add(str(rid))
-            good_end += len(raw)
-    if good_end != path.stat().st_size:
-        with open(path, "r+b") as handle:
-            handle.truncate(good_end)
-            handle.flush()
-            os.fsync(handle.fileno())
-    return done
+            raise UsageError(
+                f"{path} line {number} is not a ghara output record, so --output looks like "
+                "the wrong file; it is left untouched: choose another --output or move it away")
+    return resume
 
 
-def _write(handle, records: list[dict]) -> None:
-    for rec in records:
-        handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+def _lock(path: Path) -> IO[bytes]:
+    """An exclusive lock on ``PATH.lock`` for this process's lifetime (released on close or
+    exit, also after a kill -9, so a stale lock file never blocks a rerun)."""
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        handle = open(lock_path, "ab")
+    except OSError as err:
+        raise UsageError(f"cannot create lock file {lock_path}: {err.strerror}") from None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UsageError(f"another run is writing {path} (it holds {lock_path}); wait for it "
+                         "to finish or choose another --output") from None
+    return handle
+
+
+def check_output(output: Path, input_path: Path) -> None:
+    """Refuse an output that is a folder, the input itself, or inside an input folder."""
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder; give a file name (.jsonl)")
+    if not input_path.is_dir() and (
+        os.path.realpath(output) == os.path.realpath(input_path)
+        or output.exists() and input_path.exists() and os.path.samefile(output, input_path)
+    ):
+        raise UsageError(f"--output {output} is the input file; choose another name")
+    if input_path.is_dir():
+        folder = input_path.resolve()
+        if folder == output.resolve().parent or folder in output.resolve().parents:
+            raise UsageError(f"--output {output} is inside the input folder {input_path} "
+                             "(it would be read as input); choose a path outside it")
+
+
+@contextlib.contextmanager
+def open_output(output: str | Path, input_path: str | Path) -> Iterator[tuple[IO[bytes], Resume]]:
+    """Checked, locked and repaired output, open for appending, and what it already holds."""
+    output, input_path = Path(output), Path(input_path)
+    check_output(output, input_path)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"cannot create the folder of --output {output}: {err.strerror}") from None
+    with contextlib.closing(_lock(output)):
+        resume = repair_output(output)
+        try:
+            handle = open(output, "ab")
+        except OSError as err:
+            raise UsageError(f"cannot write --output {output}: {err.strerror}") from None
+        with handle:
+            yield handle, resume
+
+
+def encode_line(rec: dict) -> bytes:
+    """One output line; never fails (a string UTF-8 cannot hold is escaped, not written raw)."""
+    try:
+        return (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(rec, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def _write(handle: IO[bytes], records: list[dict]) -> None:
+    handle.write(b"".join(encode_line(rec) for rec in records))
     handle.flush()
     os.fsync(handle.fileno())
 
 
 # -- the loop --------------------------------------------------------------------------------
-def _chunks(
-    records: Iterator[Record], max_chars: int, max_records: int
-) -> Iterator[list[Record]]:
+def _chunks(records: Iterator[Record], max_chars: int, max_records: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     chars = 0
     for rec in records:
@@ -232,6 +533,41 @@ def _preannotation(article_id: str, doc: Any, scores: list[float], model_version
     }
 
 
+def extract_records(
+    extractor: Any,
+    chunk: list[Record],
+    *,
+    batch_size: int,
+    output_format: str,
+    model_version: str,
+    summary: Summary,
+) -> list[dict]:
+    """Output lines for one chunk of records, in order; a failing record becomes an error
+    record. Shared by the single-process loop and the Ray actors."""
+    ok = [r for r in chunk if r.error is None]
+    extract = extractor.extract_batch if output_format == "events" else extractor.annotate_batch
+    results = _extract_chunk(extract, [r.text for r in ok], batch_size) if ok else []
+    by_index = {r.index: res for r, res in zip(ok, results)}
+    lines = []
+    for rec in chunk:
+        result = by_index.get(rec.index) if rec.error is None else None
+        if rec.error is None and isinstance(result, Exception):
+            rec.error = f"extraction failed: {type(result).__name__}: {result}"
+        if rec.error is not None:
+            line: dict = {"id": rec.id, "error": rec.error}
+            summary.add_error(rec.id, rec.error)
+        elif output_format == "events":
+            line = {"id": rec.id, "events": [e.to_dict() for e in result]}
+            summary.events += len(result)
+        else:
+            line = _preannotation(rec.id, *result, model_version)
+            summary.events += sum(s.label == SCHEMA.trigger_label for s in result[0].spans)
+        if rec.note:
+            line["note"] = rec.note
+        lines.append(line)
+    return lines
+
+
 def process(
     extractor: Any,
     input_path: str | Path,
@@ -240,67 +576,60 @@ def process(
     batch_size: int = 32,
     max_chars_per_batch: int = 200_000,
     max_records_per_chunk: int = 1024,
-    rank: int = 0,
-    world_size: int = 1,
-    done: set[str] | None = None,
     progress: bool = True,
     output_format: str = "events",
     model_version: str = "ghara",
 ) -> Summary:
-    """Extract events for every record of ``input_path`` (this process's share) into
-    ``output_path``, skipping ids already there (and those in ``done``)."""
+    """Extract every record of ``input_path`` into ``output_path`` (checked, locked,
+    resumed), skipping ids already there. Raises :class:`UsageError` before any work."""
+    summary = Summary()
+    input_files(Path(input_path))  # fail on a missing input before touching the output
+    with open_output(output_path, input_path) as (out, resume):
+        run(extractor, input_path, out, resume, summary, batch_size=batch_size,
+            max_chars_per_batch=max_chars_per_batch, max_records_per_chunk=max_records_per_chunk,
+            progress=progress, output_format=output_format, model_version=model_version)
+    return summary
+
+
+def run(
+    extractor: Any,
+    input_path: str | Path,
+    out: IO[bytes],
+    resume: Resume,
+    summary: Summary,
+    *,
+    batch_size: int = 32,
+    max_chars_per_batch: int = 200_000,
+    max_records_per_chunk: int = 1024,
+    progress: bool = True,
+    output_format: str = "events",
+    model_version: str = "ghara",
+) -> Summary:
+    """The loop over an opened output: read, chunk, extract, write + fsync each chunk."""
     from tqdm import tqdm
 
-    input_path, output_path = Path(input_path), Path(output_path)
-    summary = Summary()
     start = time.perf_counter()
-    done = set(done or ()) | repair_output(output_path)
-    seen: dict[str, int] = {}  # id -> line index of its first occurrence
-    total = _count_lines(input_path)
+    summary.repaired = resume.repaired
+    done = resume.done
+    total = _count_lines(Path(input_path))
 
-    def mine(records: Iterator[Record]) -> Iterator[Record]:
+    def todo(records: Iterator[Record]) -> Iterator[Record]:
         for rec in records:
             bar.update(1)
-            if rec.id in seen:  # checked on every line, so shards never share an id
-                rec = Record(rec.index, f"{rec.id}@line:{rec.index + 1}",
-                             error=f"duplicate id {rec.id!r} (first at input line "
-                                   f"{seen[rec.id] + 1})")
-            seen.setdefault(rec.id, rec.index)
-            if rec.index % world_size != rank:
-                continue
             if rec.id in done:
                 summary.skipped_done += 1
                 continue
             yield rec
 
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=total, unit="line", disable=not progress, desc=f"extract[{rank}]",
-              dynamic_ncols=True, mininterval=1.0) as bar, open(output_path, "a", encoding="utf-8") as out:
-        records = mine(read_records(input_path, summary))
+    with tqdm(total=total, unit="rec", disable=not progress, desc="extract",
+              dynamic_ncols=True, mininterval=1.0) as bar:
+        records = todo(read_records(input_path, summary))
         for chunk in _chunks(records, max_chars_per_batch, max_records_per_chunk):
-            ok = [r for r in chunk if r.error is None]
-            extract = (extractor.extract_batch if output_format == "events"
-                       else extractor.annotate_batch)
-            results = _extract_chunk(extract, [r.text for r in ok], batch_size) if ok else []
-            by_index = {r.index: res for r, res in zip(ok, results)}
-            lines = []
-            for rec in chunk:
-                result = by_index.get(rec.index) if rec.error is None else None
-                if rec.error is None and isinstance(result, Exception):
-                    rec.error = f"extraction failed: {type(result).__name__}: {result}"
-                if rec.error is not None:
-                    lines.append({"id": rec.id, "error": rec.error})
-                    summary.errors += 1
-                    if len(summary.error_examples) < 5:
-                        summary.error_examples.append(f"{rec.id}: {rec.error}")
-                elif output_format == "events":
-                    lines.append({"id": rec.id, "events": [e.to_dict() for e in result]})
-                    summary.events += len(result)
-                else:
-                    lines.append(_preannotation(rec.id, *result, model_version))
-                    summary.events += sum(s.label == SCHEMA.trigger_label for s in result[0].spans)
-                done.add(rec.id)
+            lines = extract_records(extractor, chunk, batch_size=batch_size,
+                                    output_format=output_format, model_version=model_version,
+                                    summary=summary)
             _write(out, lines)
+            done.update(line["id"] for line in lines)
             summary.records += len(lines)
             bar.set_postfix(events=summary.events, errors=summary.errors, refresh=False)
     summary.seconds = time.perf_counter() - start
@@ -309,7 +638,7 @@ def process(
 
 def _count_lines(path: Path) -> int | None:
     """Lines in a plain input file (for the progress bar); None for folders and .gz."""
-    if path.is_dir() or path.name.endswith(".gz"):
+    if path.is_dir() or path.name.lower().endswith(".gz"):
         return None
     count = 0
     with open(path, "rb") as handle:
@@ -318,38 +647,52 @@ def _count_lines(path: Path) -> int | None:
     return count
 
 
-def merge_shards(output_path: Path, world_size: int) -> int:
-    """Append ``OUTPUT.rank*`` to ``OUTPUT`` (ids not yet there) and delete the shards."""
-    done = repair_output(output_path)
-    added = 0
-    with open(output_path, "a", encoding="utf-8") as out:
-        for rank in range(world_size):
-            shard = output_path.with_name(f"{output_path.name}.rank{rank}")
-            if not shard.exists():
-                continue
-            repair_output(shard)
-            with open(shard, encoding="utf-8") as handle:
-                for line in handle:
-                    rid = str(json.loads(line)["id"])
-                    if rid not in done:
-                        out.write(line)
-                        done.add(rid)
-                        added += 1
-            out.flush()
-            os.fsync(out.fileno())
-            shard.unlink()
-    return added
+# -- model -----------------------------------------------------------------------------------
+def load_extractor(model: str, device: str) -> Any:
+    """``StrikeExtractor`` from a local directory or a hub id, or a one-line UsageError.
+
+    A path that does not exist is only tried on the hub when it has the hub's ``org/name``
+    shape; anything else (``./x``, ``/abs``, ``runs/x/best``) is reported as a missing
+    directory instead of a confusing network error."""
+    from .extractor import StrikeExtractor
+
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"--model {model} is a file; give the model directory")
+    elif model.startswith((".", "/", "~")) or model.count("/") != 1 or model.endswith("/"):
+        raise UsageError(f"model directory not found: {model}")
+    try:
+        return StrikeExtractor.from_pretrained(str(path) if path.exists() else model, device=device)
+    except Exception as err:  # noqa: BLE001 - any loader failure is one line for the user
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        where = "" if path.exists() else " (no such local directory; tried as a hub id)"
+        raise UsageError(f"cannot load model {model}{where}: {type(err).__name__}: {first}") from None
 
 
 # -- command line ---------------------------------------------------------------------------
+EPILOG = """exit codes:
+  0  every record was extracted
+  1  some records are error records, or the input was cut short (all readable records written)
+  2  unusable input, output, model or options; nothing was extracted
+
+Resumable: rerun the same command after a kill; ids already in --output are skipped.
+--engine ray: see docs/BATCH.md (RAY_ADDRESS=... for an existing cluster)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m model.batch",
         description="Extract strike events from a corpus of articles (JSON lines).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", required=True, help="model directory or hub id")
-    parser.add_argument("--input", required=True, help=".jsonl / .jsonl.gz file or a folder")
-    parser.add_argument("--output", required=True, help="events .jsonl (appended, resumable)")
+    parser.add_argument("--model", required=True, help="model directory or hub id (org/name)")
+    parser.add_argument("--input", required=True,
+                        help=".jsonl / .jsonl.gz file or a folder (ray: also .parquet, URIs)")
+    parser.add_argument("--output", required=True,
+                        help="events .jsonl (appended, resumable); ray: a folder")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local: this process; ray: Ray Data actors (docs/BATCH.md)")
     parser.add_argument("--batch-size", type=int, default=32, help="paragraphs per forward pass")
     parser.add_argument("--max-chars-per-batch", type=int, default=200_000,
                         help="characters of text read, extracted and fsync'ed per chunk")
@@ -365,74 +708,53 @@ def build_parser() -> argparse.ArgumentParser:
                              "--predictions`")
     parser.add_argument("--model-version", default=None,
                         help="model_version stored with pre-annotations (default: model name)")
+    parser.add_argument("--actors", type=int, default=0,
+                        help="ray: extractor actors (default: one per GPU, else 1)")
+    parser.add_argument("--output-format", choices=("jsonl", "parquet"), default="jsonl",
+                        help="ray: files written into the --output folder")
     return parser
 
 
-def _distributed() -> tuple[int, int, int]:
-    """(rank, world size, local rank) from the launcher's environment (``accelerate launch``
-    and ``torchrun`` both set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT). With more than
-    one process a gloo process group is opened, only for the final barrier (so it works on
-    CPU and GPU alike); its timeout is a week, since ranks may finish hours apart."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, 0
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", str(rank)))
-    import datetime
+def _main(args: argparse.Namespace) -> int:
+    if args.batch_size < 1 or args.max_chars_per_batch < 1 or args.max_records_per_chunk < 1:
+        raise UsageError("--batch-size, --max-chars-per-batch and --max-records-per-chunk "
+                         "must be positive")
+    model_version = args.model_version or "/".join(Path(str(args.model)).parts[-2:])
+    if args.engine == "ray":
+        from .ray_batch import main_ray
 
-    import torch.distributed as dist
+        return main_ray(args, model_version)
+    import torch
 
-    if not dist.is_initialized():
-        dist.init_process_group(backend="gloo", timeout=datetime.timedelta(days=7))
-    return rank, world, local_rank
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    summary = Summary()
+    input_files(Path(args.input))  # before the model loads: a missing input costs nothing
+    with open_output(args.output, args.input) as (out, resume):
+        extractor = load_extractor(args.model, device)
+        run(extractor, args.input, out, resume, summary, batch_size=args.batch_size,
+            max_chars_per_batch=args.max_chars_per_batch,
+            max_records_per_chunk=args.max_records_per_chunk, progress=not args.no_progress,
+            output_format=args.format, model_version=model_version)
+    for line in summary.report():
+        print(line, flush=True)
+    return summary.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, 1 or 2: see ``EPILOG``)."""
     args = build_parser().parse_args(argv)
-    rank, world, local_rank = _distributed()
-    if args.batch_size < 1 or args.max_chars_per_batch < 1:
-        raise SystemExit("error: --batch-size and --max-chars-per-batch must be positive")
-    output = Path(args.output)
-    if args.device:
-        device = args.device
-    else:
-        import torch
-
-        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from .extractor import StrikeExtractor
-
-    extractor = StrikeExtractor.from_pretrained(args.model, device=device)
-    shard = output if world == 1 else output.with_name(f"{output.name}.rank{rank}")
-    done = repair_output(output) if world > 1 and output.exists() else set()
-    summary = process(
-        extractor, args.input, shard,
-        batch_size=args.batch_size,
-        max_chars_per_batch=args.max_chars_per_batch,
-        max_records_per_chunk=args.max_records_per_chunk,
-        rank=rank, world_size=world, done=done,
-        progress=not args.no_progress,
-        output_format=args.format,
-        model_version=args.model_version or "/".join(Path(str(args.model)).parts[-2:]),
-    )
-    prefix = f"[rank {rank}/{world}] " if world > 1 else ""
-    print(prefix + summary.line(), flush=True)
-    for example in summary.error_examples:
-        print(prefix + "  error: " + example, flush=True)
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
-        if rank == 0:
-            added = merge_shards(output, world)
-            print(f"merged {world} shards into {output}: {added} records", flush=True)
-        dist.barrier()
-        dist.destroy_process_group()
-    return 0
+    try:
+        return _main(args)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported ``model.batch``, not this ``__main__`` copy: model.ray_batch imports
+    # model.batch, and there must be one UsageError class for ``main`` to catch
+    from model.batch import main as _canonical_main
+
+    sys.exit(_canonical_main())

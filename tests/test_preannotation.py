@@ -33,7 +33,7 @@ def test_batch_labelstudio_format_is_importable(tmp_path):
     out = tmp_path / "preannotations.jsonl"
     code = batch_main(["--model", str(tiny_model_dir()), "--input", str(articles),
                        "--output", str(out), "--format", "labelstudio", "--no-progress"])
-    assert code == 0
+    assert code == 1  # the deliberately broken line is an error record: exit 1
     loaded = read_predictions(out)
     # the broken input line becomes an error record, which the importer reports, not drops
     assert [p.message for p in loaded.problems] == ["neither result nor spans"]

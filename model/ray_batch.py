@@ -1,0 +1,329 @@
+"""``python -m model.batch --engine ray``: the same extraction on a Ray cluster (Ray Data).
+
+::
+
+    python -m model.batch --engine ray --model DIR --input corpus/ --output events/
+    RAY_ADDRESS=ray://head:10001 python -m model.batch --engine ray ...   # an existing cluster
+
+Why Ray Data: it streams the corpus through a pool of actors, each holding one
+``StrikeExtractor`` (one GPU each where CUDA exists), on one machine or many, and its
+checkpointing (Ray >= 2.50: ``DataContext.checkpoint_config``) gives exactly-once output by
+id across a killed and rerun job: a data file and its checkpoint are committed together
+(two-phase), and the rerun skips committed ids and deletes the files of uncommitted ones.
+
+Pipeline: read (JSON lines / ``.jsonl.gz`` / ``.txt`` through :class:`GharaLinesDatasource`,
+which turns every bad line into an error row exactly like the single-process reader; or
+Parquet with ``id`` and ``text`` columns) -> ``map_batches`` with :class:`ExtractBatch`
+(``ActorPoolStrategy``; blocks cut at ``--max-chars-per-batch`` characters) -> JSON lines
+(``--output-format jsonl``: the very lines the local engine writes) or Parquet (columns
+``id``, ``error``, ``record`` = that JSON line) files in the ``--output`` folder.
+
+Differences from the local engine (docs/BATCH.md): the output is a folder of files in no
+particular order; a repeated id is caught within a file, not across files; the checkpoint
+lives in ``OUTPUT.checkpoint`` and is kept after success (delete it to redo everything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import posixpath
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, MAX_LINE_BYTES, Record, Summary, UsageError,
+                    _Ids, _lock, encode_line, extract_records, file_records, iter_lines,
+                    text_file_record)
+
+__all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
+
+COLUMNS = ("id", "text", "error", "note")
+
+
+def _rows(records: list[Record]) -> Any:
+    import pyarrow as pa
+
+    return pa.table({
+        "id": pa.array([r.id for r in records], pa.string()),
+        "text": pa.array([r.text for r in records], pa.string()),
+        "error": pa.array([r.error for r in records], pa.string()),
+        "note": pa.array([r.note for r in records], pa.string()),
+    })
+
+
+def _datasource_class() -> type:
+    """Defined lazily so that importing this module does not import Ray."""
+    from ray.data.datasource import FileBasedDatasource
+
+    class _Source(FileBasedDatasource):
+        """JSON lines / ``.jsonl.gz`` / ``.txt`` -> rows ``id, text, error, note``; a bad line
+        (bad JSON, no text, lone surrogate, over-long, truncated gzip tail...) is an error
+        row, never a failed read task."""
+
+        _FILE_EXTENSIONS = ["jsonl", "gz", "txt", "JSONL", "GZ", "TXT"]
+
+        def __init__(self, paths: Any, max_chars: int, **kwargs: Any):
+            super().__init__(paths, **kwargs)
+            self.max_chars = max_chars
+
+        def _read_stream(self, f: Any, path: str) -> Iterator[Any]:
+            name = posixpath.basename(path)
+            summary = Summary()
+            ids, counter = _Ids(summary), itertools.count()
+            if name.lower().endswith(".txt"):
+                data = f.read(MAX_LINE_BYTES + 1)
+                yield _rows([text_file_record(name, data if len(data) <= MAX_LINE_BYTES
+                                              else None, ids=ids, summary=summary,
+                                              counter=counter)])
+                return
+            chunk: list[Record] = []
+            chars = 0
+            lines = iter_lines(f.read, block=1 << 16)
+            for rec in file_records(name, lines, ids=ids, summary=summary, folder=True,
+                                    counter=counter, where=path):
+                chunk.append(rec)
+                chars += len(rec.text or "")
+                if chars >= self.max_chars:
+                    yield _rows(chunk)
+                    chunk, chars = [], 0
+            for problem in summary.input_problems:  # a truncated file: an error row says so
+                chunk.append(Record(next(counter), f"{name}:unreadable", error=problem))
+            if chunk:
+                yield _rows(chunk)
+
+    return _Source
+
+
+def GharaLinesDatasource(paths: Any, max_chars: int = 200_000, **kwargs: Any) -> Any:  # noqa: N802
+    """A Ray Data datasource for our JSON-lines input (see :func:`_datasource_class`)."""
+    return _datasource_class()(paths, max_chars, **kwargs)
+
+
+class ExtractBatch:
+    """``map_batches`` callable class: one ``StrikeExtractor`` per actor, loaded once."""
+
+    def __init__(self, model: str, device: str, batch_size: int, output_format: str,
+                 model_version: str, threads: int = 0):
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        from .batch import load_extractor
+
+        self.extractor = load_extractor(model, device)
+        self.batch_size = batch_size
+        self.output_format = output_format
+        self.model_version = model_version
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow as pa
+
+        cols = {c: batch.column(c).to_pylist() if c in batch.column_names else
+                [None] * batch.num_rows for c in COLUMNS}
+        records = []
+        for i, (rid, text, error, note) in enumerate(zip(*(cols[c] for c in COLUMNS))):
+            if error is None and not isinstance(text, str):  # Parquet input: a null text
+                error = "missing 'text'"
+            records.append(Record(i, str(rid), text=text if error is None else None,
+                                  error=error, note=note))
+        lines = extract_records(self.extractor, records, batch_size=self.batch_size,
+                                output_format=self.output_format,
+                                model_version=self.model_version, summary=Summary())
+        return pa.table({
+            "id": pa.array([line["id"] for line in lines], pa.string()),
+            "error": pa.array([line.get("error") for line in lines], pa.string()),
+            "events": pa.array([_events(line) for line in lines], pa.int64()),
+            "record": pa.array([encode_line(line).decode("utf-8") for line in lines],
+                               pa.string()),
+        })
+
+
+def _events(line: dict) -> int:
+    """Events in one output line: strikes, or STRIKE spans of a pre-annotation."""
+    from annotation.schema import SCHEMA
+
+    if "events" in line:
+        return len(line["events"])
+    return sum(SCHEMA.trigger_label in (r.get("value") or {}).get("labels", ())
+               for r in line.get("result", ()))
+
+
+def committed(checkpoint: str) -> int:
+    """Ids in the committed files of a local Ray checkpoint (what a rerun skips); 0 when
+    there is none or it is not local."""
+    import pyarrow.parquet as pq
+
+    folder = Path(checkpoint.removeprefix("file://"))
+    if not _is_local(checkpoint) or not folder.is_dir():
+        return 0
+    return sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet"))
+
+
+def _sink_classes() -> tuple[type, type]:
+    from ray.data.datasource import BlockBasedFileDatasink
+    from ray.data.datasource.datasink import WriteResult
+
+    class _Counting:
+        """Each write returns its counts; the driver adds them up (exit code, summary)."""
+
+        totals: dict[str, int]
+
+        def write(self, blocks: Any, ctx: Any) -> dict[str, int]:
+            blocks = list(blocks)
+            super().write(blocks, ctx)
+            counts = {"records": 0, "errors": 0, "events": 0}
+            for block in blocks:
+                table = block if hasattr(block, "column") else None
+                if table is None or table.num_rows == 0:
+                    continue
+                counts["records"] += table.num_rows
+                counts["errors"] += table.num_rows - table.column("error").null_count
+                counts["events"] += sum(table.column("events").to_pylist())
+            return counts
+
+        def on_write_complete(self, write_result: WriteResult) -> None:
+            super().on_write_complete(write_result)
+            self.totals = {k: sum(r.get(k, 0) for r in write_result.write_returns if r)
+                           for k in ("records", "errors", "events")}
+
+    class Lines(_Counting, BlockBasedFileDatasink):
+        def __init__(self, path: str, **kwargs: Any):
+            super().__init__(path, file_format="jsonl", **kwargs)
+
+        def write_block_to_file(self, block: Any, file: Any) -> None:
+            file.write("".join(block.to_arrow().column("record").to_pylist()).encode("utf-8"))
+
+    class Parquet(_Counting, BlockBasedFileDatasink):
+        def __init__(self, path: str, **kwargs: Any):
+            super().__init__(path, file_format="parquet", **kwargs)
+
+        def write_block_to_file(self, block: Any, file: Any) -> None:
+            import pyarrow.parquet as pq
+
+            pq.write_table(block.to_arrow().select(["id", "error", "record"]), file)
+
+    return Lines, Parquet
+
+
+def LinesSink(path: str, output_format: str = "jsonl") -> Any:  # noqa: N802
+    """The output datasink: our JSON lines (or Parquet) files in the folder ``path``."""
+    lines, parquet = _sink_classes()
+    return (lines if output_format == "jsonl" else parquet)(path)
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+def run_ray(
+    model: str,
+    input_path: str,
+    output: str,
+    *,
+    actors: int = 0,
+    device: str | None = None,
+    batch_size: int = 32,
+    max_chars_per_batch: int = 200_000,
+    output_format: str = "jsonl",
+    record_format: str = "events",
+    model_version: str = "ghara",
+    threads: int = 0,
+    checkpoint: str | None = None,
+) -> Summary:
+    """Run the Ray Data pipeline; returns what it wrote (records, errors, events)."""
+    import ray
+    from ray.data.checkpoint import CheckpointConfig
+
+    start = time.perf_counter()
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        # a fresh local cluster: a modest object store, and two CPU slots more than cores,
+        # since the read / checkpoint-filter / write steps each hold a slot beside the
+        # extractor actors (with slots == cores == actors + 1 the pipeline deadlocks)
+        local = {} if address else {
+            "object_store_memory": int(os.environ.get("GHARA_RAY_OBJECT_STORE_BYTES", 1 << 30)),
+            "num_cpus": int(os.environ.get("GHARA_RAY_NUM_CPUS", (os.cpu_count() or 1) + 2))}
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    device = device or ("cuda" if gpus else "cpu")
+    actors = actors or max(gpus, 1)
+    checkpoint = checkpoint or output.rstrip("/") + ".checkpoint"
+    done = committed(checkpoint)
+    ctx = ray.data.DataContext.get_current()
+    ctx.checkpoint_config = CheckpointConfig(
+        id_column="id", checkpoint_path=checkpoint,
+        delete_checkpoint_on_success=False)  # kept: a rerun after success must skip all
+    ctx.enable_progress_bars = False
+    if input_path.lower().endswith(".parquet") or (
+            _is_local(input_path) and Path(input_path).is_dir()
+            and any(Path(input_path).glob("*.parquet"))):
+        ds = ray.data.read_parquet(input_path, columns=["id", "text"])
+    else:
+        ds = ray.data.read_datasource(GharaLinesDatasource(input_path, max_chars_per_batch))
+    ds = ds.map_batches(
+        ExtractBatch,
+        fn_constructor_kwargs=dict(model=model, device=device, batch_size=batch_size,
+                                   output_format=record_format, model_version=model_version,
+                                   threads=threads),
+        batch_size=None, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_gpus=1 if device.startswith("cuda") else 0,
+    )
+    sink = LinesSink(output, output_format)
+    ds.write_datasink(sink)
+    totals = getattr(sink, "totals", {})
+    summary = Summary(records=totals.get("records", 0), errors=totals.get("errors", 0),
+                      events=totals.get("events", 0), skipped_done=done)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def main_ray(args: argparse.Namespace, model_version: str) -> int:
+    """``--engine ray`` from ``model.batch``'s command line; exit codes as there. Local
+    paths are checked (and a local output folder locked) before Ray starts."""
+    output = args.output
+    with contextlib.ExitStack() as stack:
+        if _is_local(output):
+            out = Path(output.removeprefix("file://"))
+            if out.exists() and not out.is_dir():
+                raise UsageError(f"--output {output} is a file; with --engine ray it is a folder")
+            if _is_local(args.input):
+                src = Path(args.input.removeprefix("file://"))
+                if not src.exists():
+                    raise UsageError(f"input not found: {args.input}")
+                if src.resolve() == out.resolve() or src.resolve() in out.resolve().parents:
+                    raise UsageError(f"--output {output} is inside the input {args.input}")
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise UsageError(f"cannot create the folder of --output {output}: "
+                                 f"{err.strerror}") from None
+            stack.enter_context(contextlib.closing(_lock(out)))  # one job per output folder
+        if _is_local(args.model) and not Path(args.model).expanduser().is_dir() and (
+                args.model.startswith((".", "/", "~")) or args.model.count("/") != 1):
+            raise UsageError(f"model directory not found: {args.model}")
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise UsageError('--engine ray needs Ray: pip install -e ".[ray]"') from None
+        summary = run_ray(args.model, args.input, output, actors=args.actors,
+                          device=args.device, batch_size=args.batch_size,
+                          max_chars_per_batch=args.max_chars_per_batch,
+                          output_format=args.output_format, record_format=args.format,
+                          model_version=model_version, threads=args.threads)
+    print(summary.line(), flush=True)
+    return EXIT_RECORD_ERRORS if summary.errors else EXIT_OK
+
+
+def read_output_ids(folder: str | Path) -> list[str]:
+    """Every id in a local ``--engine ray`` JSON-lines output folder (for checks and tests)."""
+    ids = []
+    for file in sorted(Path(folder).glob("*.jsonl")):
+        with open(file, encoding="utf-8") as handle:
+            ids += [json.loads(line)["id"] for line in handle if line.strip()]
+    return ids

@@ -1,0 +1,146 @@
+"""--engine ray: a real local Ray cluster, the tiny real model, a killed and rerun job.
+
+Few and slow-marked: each job starts its own local Ray (~10 s on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray.data.checkpoint")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "annotation" / "sample" / "articles.jsonl"
+
+
+def corpus(tmp_path: Path, n: int) -> Path:
+    articles = [json.loads(x) for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
+    lines = [json.dumps({"id": f"doc{i}", "text": articles[i % len(articles)]["text"]},
+                        ensure_ascii=False) for i in range(n)]
+    lines[3] = "{broken json"                                   # -> error row line:4
+    lines[7] = '{"id": "x\\udc00", "text": "غارة"}'              # lone surrogate id
+    lines[9] = json.dumps({"id": "doc0", "text": "مكرر"}, ensure_ascii=False)  # duplicate
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines[: n // 2]) + "\n", encoding="utf-8")
+    (folder / "b.jsonl").write_text("\n".join(lines[n // 2:]) + "\n", encoding="utf-8")
+    return folder
+
+
+def expected_ids(n: int) -> set[str]:
+    ids = {f"doc{i}" for i in range(n)} - {"doc3", "doc7", "doc9"}
+    return ids | {"a.jsonl:line:4", "x\\udc00", "doc0@a.jsonl:line:10"}
+
+
+def ray_cmd(model: Path, src: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "model.batch", "--engine", "ray", "--model", str(model),
+            "--input", str(src), "--output", str(out), "--device", "cpu", "--threads", "1",
+            "--max-chars-per-batch", "1500", "--no-progress", *extra]
+
+
+def env() -> dict[str, str]:
+    e = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1",
+         "GHARA_RAY_OBJECT_STORE_BYTES": str(150 << 20), "RAY_DISABLE_USAGE_STATS": "1"}
+    e.pop("RAY_ADDRESS", None)
+    return e
+
+
+def committed_ids(checkpoint: Path) -> set[str]:
+    """Ids in Ray's committed checkpoint files (pending ones are undone by the rerun)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(checkpoint.glob("*.parquet")) if checkpoint.exists() else []
+    return {i for f in files for i in pq.read_table(f).column("id").to_pylist()}
+
+
+def output_records(out: Path) -> list[dict]:
+    return [json.loads(line) for f in sorted(out.glob("*.jsonl"))
+            for line in f.read_text("utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_ray_job_killed_and_rerun_writes_every_id_once(tmp_path):
+    from fixtures_model import tiny_model_dir
+
+    n = 160
+    src, out = corpus(tmp_path, n), tmp_path / "events"
+    cmd = ray_cmd(tiny_model_dir(), src, out)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and any(out.glob("*.jsonl")):
+            break
+        time.sleep(0.1)
+    killed = proc.poll() is None
+    if killed:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log = proc.communicate(timeout=60)[0].decode(errors="replace")
+    before = committed_ids(tmp_path / "events.checkpoint")
+    on_disk = len(output_records(out)) if out.exists() else 0
+    print(f"killed: {killed}, {on_disk} records on disk, {len(before)} committed")
+    rerun = subprocess.run(cmd, cwd=REPO, env=env(), capture_output=True, text=True, timeout=400)
+    # the exit code is this run's: 1 when it wrote one of the error records
+    errors_left = {"a.jsonl:line:4", "x\\udc00", "doc0@a.jsonl:line:10"} - before
+    assert rerun.returncode == (1 if errors_left else 0), log + rerun.stdout + rerun.stderr
+    records = output_records(out)
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "an id was written twice"
+    assert set(ids) == expected_ids(n)
+    by_id = {r["id"]: r for r in records}
+    assert "bad JSON" in by_id["a.jsonl:line:4"]["error"]
+    assert "lone surrogate" in by_id["x\\udc00"]["error"]
+    assert by_id["doc0@a.jsonl:line:10"]["error"].startswith("duplicate id 'doc0'")
+    assert by_id["doc0"]["events"], "the sample article gives events"
+    # a third run finds everything done and writes nothing new
+    again = subprocess.run(cmd, cwd=REPO, env=env(), capture_output=True, text=True, timeout=400)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "records written 0" in again.stdout
+    assert sorted(r["id"] for r in output_records(out)) == sorted(ids)
+
+
+def test_ray_engine_user_errors_come_before_ray_starts(tmp_path):
+    src = corpus(tmp_path, 12)
+    a_file = tmp_path / "events.jsonl"
+    a_file.write_text("", encoding="utf-8")
+    for output, fragment in ((a_file, "is a file; with --engine ray it is a folder"),
+                             (src / "out", "is inside the input")):
+        run = subprocess.run(ray_cmd(tmp_path / "no-model", src, output), cwd=REPO, env=env(),
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+        assert fragment in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run(ray_cmd(tmp_path / "no-model", src, tmp_path / "out"), cwd=REPO,
+                         env=env(), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "model directory not found" in run.stderr, run.stderr
+
+
+@pytest.mark.slow
+def test_ray_parquet_in_and_out_with_labelstudio_records(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fixtures_model import tiny_model_dir
+
+    articles = [json.loads(x) for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()][:4]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [f"p{i}" for i in range(4)] + ["no-text"],
+                             "text": [a["text"] for a in articles] + [None]}), src)
+    out = tmp_path / "out"
+    run = subprocess.run(ray_cmd(tiny_model_dir(), src, out, "--output-format", "parquet",
+                                 "--format", "labelstudio"),
+                         cwd=REPO, env=env(), capture_output=True, text=True, timeout=400)
+    assert run.returncode == 1, run.stdout + run.stderr  # the row without text
+    table = pq.read_table(sorted(out.glob("*.parquet")))
+    assert table.column_names == ["id", "error", "record"]
+    rows = {r["id"]: r for r in table.to_pylist()}
+    assert set(rows) == {"p0", "p1", "p2", "p3", "no-text"}
+    assert rows["no-text"]["error"] == "missing 'text'"
+    first = json.loads(rows["p0"]["record"])
+    assert first["id"] == "p0" and first["result"] and first["model_version"]
+    assert "errors 1" in run.stdout and "events 0" not in run.stdout
