@@ -24,10 +24,14 @@ the model; :func:`markdown_report` and :func:`errors_html` render a report.
 
 from __future__ import annotations
 
+import argparse
 import html
+import json
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from annotation.bio import spans_to_tags
@@ -408,3 +412,79 @@ def errors_html(
         + (" (only those with a difference)" if only_errors else "") + "</p>\n"
         + "\n".join(parts) + "\n</body>\n</html>\n"
     )
+
+
+# -- command line (evaluate.py, ghara evaluate) ----------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Evaluate a trained ghara model on Label Studio exports."
+    )
+    parser.add_argument("--model", required=True, help="model directory or hub id")
+    parser.add_argument("--data", required=True, nargs="+", help="Label Studio export JSON file(s)")
+    parser.add_argument("--out", help="write the full report as JSON here")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out / --errors files that exist already")
+    parser.add_argument("--errors", help="write an HTML page of the differences here")
+    parser.add_argument("--all-paragraphs", action="store_true",
+                        help="--errors shows every paragraph, not only those with a difference")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default=None, help="cpu, cuda (default: auto)")
+    parser.add_argument("--no-gold-spans", action="store_true",
+                        help="skip the relation evaluation over gold spans")
+    parser.add_argument("--no-records", action="store_true",
+                        help="skip the record section (records from predictions vs from gold)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from annotation.export import ExportError, read_export
+
+    for target in (args.out, args.errors):
+        if target and Path(target).exists() and not args.force:
+            print(f"error: {target} exists; pass --force to replace it", file=sys.stderr)
+            return 2
+
+    documents, conversions = [], []
+    for source in args.data:
+        try:
+            conversion = read_export(source)
+        except ExportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(conversion.report.summary(), flush=True)
+        documents.extend(conversion.documents)
+        conversions.append(conversion.report.to_dict())
+    if not documents:
+        print("error: no documents to evaluate", file=sys.stderr)
+        return 2
+
+    import torch
+
+    from .network import JointModel
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = JointModel.from_pretrained(args.model, device=device)
+    report, results = evaluate_model(
+        model, documents, batch_size=args.batch_size, gold_spans=not args.no_gold_spans,
+        records=not args.no_records,
+    )
+    report = {
+        "model": str(args.model),
+        "data": [str(d) for d in args.data],
+        "conversion": conversions,
+        **report,
+    }
+    print()
+    print(markdown_report(report))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"\nreport written to {args.out}")
+    if args.errors:
+        page = errors_html(results, title=f"ghara errors: {args.model} on {', '.join(args.data)}",
+                           only_errors=not args.all_paragraphs)
+        Path(args.errors).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.errors).write_text(page, encoding="utf-8")
+        print(f"errors page written to {args.errors}")
+    return 0
