@@ -32,8 +32,9 @@ import torch  # noqa: E402
 from annotation.examples import build_examples  # noqa: E402
 from annotation.export import read_export  # noqa: E402
 from model.backbone import load_backbone  # noqa: E402
-from model.network import HeadConfig, JointModel  # noqa: E402
-from model.training import load_config, make_batches  # noqa: E402
+from model.config import HeadConfig, load_config  # noqa: E402
+from model.network import JointModel  # noqa: E402
+from model.trainset import make_batches  # noqa: E402
 
 
 def main() -> None:

@@ -30,6 +30,9 @@ from typing import Any
 
 from annotation.schema import SCHEMA
 
+from .config import MODEL_CONFIG_NAME, TRAIN_CONFIG_NAME
+from .report_format import pct as _pct
+
 __all__ = ["build_card", "eval_results_from_report", "main"]
 
 DEFAULT_LICENSE = "apache-2.0"
@@ -52,12 +55,12 @@ def _first_json(*paths: Path) -> dict[str, Any]:
 
 
 def _model_config(model_dir: Path) -> dict[str, Any]:
-    return _first_json(model_dir / "config.json")
+    return _first_json(model_dir / MODEL_CONFIG_NAME)
 
 
 def _training_config(model_dir: Path) -> dict[str, Any]:
     """train.py's ``train_config.json`` beside the model or one level up (``runs/x/best``)."""
-    return _first_json(model_dir / "train_config.json", model_dir.parent / "train_config.json")
+    return _first_json(model_dir / TRAIN_CONFIG_NAME, model_dir.parent / TRAIN_CONFIG_NAME)
 
 
 def _training_data_text(train: dict[str, Any]) -> str | None:
@@ -132,10 +135,6 @@ def eval_results_from_report(report: dict[str, Any], dataset_name: str | None = 
 
 
 # -- body -----------------------------------------------------------------------------------
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
 def _results_section(report: dict[str, Any]) -> str:
     ent, rel, ev = report["entities"], report["relations"], report["events"]
     lines = [

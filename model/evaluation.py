@@ -40,6 +40,7 @@ from annotation.paragraphs import split_paragraphs
 from annotation.schema import SCHEMA
 from annotation.words import split_words
 
+from .report_format import pct as _pct
 from .metrics import entity_scores, event_scores, paragraph_events, relation_scores, relation_tuples
 
 
@@ -224,10 +225,6 @@ def evaluate_model(
 
 
 # -- rendering ------------------------------------------------------------------------------
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
 def markdown_report(report: dict[str, Any]) -> str:
     """The report as Markdown tables (percentages)."""
     lines: list[str] = []

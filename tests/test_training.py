@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
 
 from _ghara_tiny import TINY_CONFIG, overfit_run, overrides
-from model.training import TrainConfig, load_config, main
+from model.config import TRAIN_CONFIG_NAME, ConfigError, resume_changes
+from model.training import TrainConfig, TrainingDiverged, load_config, main
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +25,7 @@ def test_tiny_model_overfits_small_data_with_both_heads():
     assert best["epoch"] == result["best_epoch"]
     lines = (Path(result["out_dir"]) / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == result["epochs_done"]
+    assert json.loads((Path(result["out_dir"]) / TRAIN_CONFIG_NAME).read_text())["epochs"] == 20
     record = json.loads(lines[0])
     for key in ("epoch", "loss", "tag_loss", "rel_loss", "entity_f1", "relation_f1", "lr_encoder"):
         assert key in record
@@ -152,6 +155,11 @@ def test_head_config_fields_are_config_keys():
         (["select_metric=loss"], "select_metric"),
         (["ema_decay=1.0"], "ema_decay"),
         (["word_dropout=-0.1"], "word_dropout"),
+        (["lr_encoder=.nan"], "'lr_encoder' must be a finite number"),
+        (["lr_heads=.inf"], "'lr_heads' must be a finite number"),
+        (["lr_encoder=0"], "lr_encoder must be > 0"),
+        (["lr_heads=-0.001"], "lr_heads must be > 0"),
+        (["max_grad_norm=-.inf"], "'max_grad_norm' must be a finite number"),
     ],
 )
 def test_invalid_configs_fail_with_a_clear_message(tmp_path, extra, needle):
@@ -202,3 +210,76 @@ def test_shipped_configs_parse(name):
                 "mini": str(mini_backbone)}
     assert cfg.backbone == expected[name]
     assert Path(cfg.out_dir).is_relative_to(repo / "runs")
+
+
+def test_resume_changes_refuses_model_keys_and_warns_about_the_rest(tmp_path):
+    cfg = load_config(TINY_CONFIG, overrides(tmp_path))
+    saved = json.loads(json.dumps(asdict(cfg)))
+    assert resume_changes(saved, cfg) == []
+    assert resume_changes({**saved, "epochs": 3}, cfg) == ["epochs: 3 -> 20"]
+    assert resume_changes({**saved, "patience": 1}, cfg) == []  # free to change
+    old = {k: v for k, v in saved.items() if k != "lr_heads"}  # a key the checkpoint predates
+    assert resume_changes(old, cfg) == []
+    with pytest.raises(ConfigError) as err:
+        resume_changes({**saved, "rel_hidden": 32, "lstm_hidden": 8, "epochs": 3}, cfg)
+    message = str(err.value.code)
+    assert f"rel_hidden: 32 -> {cfg.rel_hidden}" in message
+    assert f"lstm_hidden: 8 -> {cfg.lstm_hidden}" in message
+    assert "epochs" not in message
+
+
+def test_resume_with_a_changed_architecture_is_refused_and_changes_nothing(tmp_path):
+    common = {"epochs": 2, "patience": 0, "rel_hidden": 16}
+    main(["--config", str(TINY_CONFIG),
+          "--set", *overrides(tmp_path, stop_after_epochs=1, **common)])
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    with pytest.raises(ConfigError) as err:
+        main(["--config", str(TINY_CONFIG), "--resume",
+              "--set", *overrides(tmp_path, **{**common, "rel_hidden": 32})])
+    assert "rel_hidden: 16 -> 32" in str(err.value.code)
+    after = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert after == before  # train_config.json still records the model that is there
+
+
+def test_a_loss_that_is_not_finite_stops_training(tmp_path):
+    with pytest.raises(TrainingDiverged) as err:
+        main(["--config", str(TINY_CONFIG), "--set",
+              *overrides(tmp_path, lr_encoder="1.0e+30", lr_heads="1.0e+30", max_grad_norm=0.0)])
+    message = str(err.value.code)
+    assert "training diverged" in message and "epoch 1" in message and "lr_encoder" in message
+    assert not (tmp_path / "best").exists()  # nothing non-finite was saved
+
+
+def test_config_reading_and_data_are_torch_free():
+    import subprocess
+    import sys
+
+    code = ("import sys, model.config, model.trainset, model.dev_scores, model.card, "
+            "model.training; assert 'torch' not in sys.modules, 'torch imported'")
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=repo, check=True)
+
+
+def test_head_settings_and_file_names_have_one_source():
+    from dataclasses import fields
+
+    from model import config, network
+    from model.backbone import DEFAULT_BACKBONE
+
+    def declared(cls):
+        return [(f.name, f.type, f.default) for f in fields(cls)]
+
+    assert declared(network.HeadConfig) == declared(config.HeadConfig)
+    assert network.CONFIG_NAME == config.MODEL_CONFIG_NAME
+    assert TrainConfig().backbone == DEFAULT_BACKBONE
+    cfg = TrainConfig(rel_hidden=7, lstm_hidden=3)
+    assert cfg.head_config() == config.HeadConfig(rel_hidden=7, lstm_hidden=3)
+
+
+def test_exponent_numbers_without_a_dot_are_numbers() -> None:
+    """YAML 1.1 reads ``1e-5`` as a string; ``--set lr_encoder=1e-5`` must still work."""
+    from model.config import _coerce
+
+    assert _coerce("lr_encoder", "1e-5", float, "--set") == 1e-5
+    with pytest.raises(SystemExit, match="must be a number"):
+        _coerce("lr_encoder", "fast", float, "--set")
