@@ -87,6 +87,10 @@ class TrainConfig(HeadConfig):
     tiny_hidden: int = 64
     tiny_layers: int = 2
     tiny_heads: int = 2
+    #: start from a whole saved JointModel (encoder, tokenizer and heads: fine-tuning, as the
+    #: Label Studio backend does) instead of ``backbone`` + new heads; the model keys must be
+    #: the saved model's own
+    init_from: str | None = None
     # -- optimisation --------------------------------------------------------------------
     epochs: int = 10
     batch_size: int = 16
@@ -117,7 +121,7 @@ class TrainConfig(HeadConfig):
 #: on ``--resume`` would be silently ignored, so it is refused instead
 MODEL_KEYS = (
     *(f.name for f in fields(HeadConfig)),
-    "backbone", "tiny_vocab_size", "tiny_hidden", "tiny_layers", "tiny_heads",
+    "backbone", "tiny_vocab_size", "tiny_hidden", "tiny_layers", "tiny_heads", "init_from",
 )
 #: keys that may change on ``--resume`` without a warning
 RESUME_FREE_KEYS = ("stop_after_epochs", "progress", "patience")
@@ -206,6 +210,8 @@ def _resolve_paths(cfg: TrainConfig, root: Path) -> None:
     if cfg.dev_file:
         cfg.dev_file = resolve(cfg.dev_file)
     cfg.out_dir = resolve(cfg.out_dir)
+    if cfg.init_from:
+        cfg.init_from = resolve(cfg.init_from)
     if cfg.backbone != "tiny" and not Path(cfg.backbone).is_absolute():
         local = root / cfg.backbone
         if local.exists() or cfg.backbone.startswith((".", "/")):

@@ -152,11 +152,28 @@ def _fresh_state() -> dict[str, Any]:
 
 
 def _new_model(cfg: TrainConfig, train_docs: list, accelerator: Any, log: Callable) -> Any:
-    """A fresh ``JointModel`` on the configured backbone (a tiny one built when asked)."""
+    """A fresh ``JointModel`` on the configured backbone (a tiny one built when asked), or
+    the saved model ``init_from`` names, to fine-tune it."""
     from accelerate.utils import set_seed
 
     from .backbone import build_tiny_backbone, load_backbone
     from .network import JointModel
+
+    if cfg.init_from:
+        if not Path(cfg.init_from).is_dir():
+            raise ConfigError(f"init_from: model directory not found: {cfg.init_from}")
+        model = JointModel.from_pretrained(cfg.init_from)
+        differ = [
+            f"{key}: {old!r} (saved) vs {new!r} (config)"
+            for key, old in asdict(model.heads).items()
+            if key in asdict(cfg.head_config()) and (new := getattr(cfg, key)) != old
+        ]
+        if differ:
+            raise ConfigError("init_from: the config's model keys differ from the saved model's: "
+                              + "; ".join(differ))
+        log(f"fine-tuning the saved model {cfg.init_from}")
+        set_seed(cfg.seed)
+        return model
 
     backbone = cfg.backbone
     if backbone == "tiny":

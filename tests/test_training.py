@@ -283,3 +283,19 @@ def test_exponent_numbers_without_a_dot_are_numbers() -> None:
     assert _coerce("lr_encoder", "1e-5", float, "--set") == 1e-5
     with pytest.raises(SystemExit, match="must be a number"):
         _coerce("lr_encoder", "fast", float, "--set")
+
+
+def test_init_from_fine_tunes_a_saved_model_and_keeps_what_it_learned(tmp_path):
+    """A run started from a fitted model starts where that model was, not from scratch."""
+    fitted = overfit_run()
+    result = main(["--config", str(TINY_CONFIG), "--set",
+                   *overrides(tmp_path / "ft", init_from=fitted["best_dir"], epochs=1, patience=0,
+                              lr_encoder=1e-6, lr_heads=1e-6)])
+    assert result["best_metrics"]["entity_f1"] >= fitted["best_metrics"]["entity_f1"] - 0.05
+
+
+def test_init_from_refuses_model_keys_other_than_the_saved_ones(tmp_path):
+    fitted = overfit_run()
+    with pytest.raises(ConfigError, match="rel_hidden"):
+        main(["--config", str(TINY_CONFIG), "--set",
+              *overrides(tmp_path / "bad", init_from=fitted["best_dir"], rel_hidden=7)])
