@@ -5,8 +5,7 @@ For each seed: start from the same random ``--start`` articles of the pool
 grow the labelled set by ``--step`` articles per round, either at random or with
 :func:`model.active.select` over the current model's uncertainties (least confidence of
 spans and relations, diversity penalty ``--penalty``); every model is trained from scratch
-on its labelled set and scored on the same held-out articles (the dev file of the config,
-``seeds.json``). Writes ``OUT/results.json``, a Markdown table on stdout and
+on its labelled set and scored on the same held-out articles (by default 25 articles of the pool drawn once and never selected from). Writes ``OUT/results.json``, a Markdown table on stdout and
 ``--plot`` (PNG).
 
     nice .venv/bin/python bench/active_learning.py --sizes 10 40 70 --seeds 1 2 \\
@@ -58,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", default=str(REPO / ".." / "shared" / "data" / "gold" / "train.json"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 40, 70])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--heldout", type=int, default=25,
+                        help="articles of the pool held out (fixed draw) as the test set of every "
+                             "model; 0 = use the config's dev file instead")
     parser.add_argument("--penalty", type=float, default=0.5)
     parser.add_argument("--set", dest="overrides", nargs="+", default=["epochs=6"])
     parser.add_argument("--out", default=str(REPO / "runs" / "active_learning"))
@@ -66,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, [*args.overrides, "patience=0"])
     pool = json.loads(Path(args.pool).read_text(encoding="utf-8"))
     out = Path(args.out)
+    if args.heldout:  # the same held-out articles for every model, never selected from
+        held = set(random.Random(0).sample(range(len(pool)), args.heldout))
+        heldout_file = out / "heldout.json"
+        heldout_file.parent.mkdir(parents=True, exist_ok=True)
+        heldout_file.write_text(json.dumps([pool[i] for i in sorted(held)], ensure_ascii=False),
+                                encoding="utf-8")
+        pool = [task for i, task in enumerate(pool) if i not in held]
+        cfg = replace(cfg, dev_file=str(heldout_file))
     rows: list[dict] = []
     started = time.time()
     for seed in args.seeds:
@@ -89,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = _table(rows)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"rows": rows, "config": args.config, "overrides": args.overrides,
+                                                  "heldout": args.heldout or cfg.dev_file,
                                                   "penalty": args.penalty, "seconds": round(time.time() - started)},
                                                  indent=2))
     print(summary)
@@ -136,7 +147,7 @@ def _plot(rows: list[dict], path: Path) -> None:
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle("configs/mini.yaml, held-out seeds.json; lines: mean of seeds, dots: each seed")
+    fig.suptitle("configs/mini.yaml, the same held-out articles; lines: mean of seeds, dots: each seed")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

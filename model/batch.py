@@ -11,8 +11,13 @@ folder of such files and/or ``.txt`` files (one article each, id = file name wit
 ``.txt``), read in sorted name order (suffixes in any case; every other entry of the folder
 is counted and named as skipped).
 
-Output: one line per input record, ``{"id": ID, "events": [...]}`` (``StrikeEvent.to_dict``),
-or ``{"id": ID, "error": "..."}`` for a record that cannot be used. With ``--format
+Output: one line per input record, ``{"id": ID, "events": [...]}`` (``StrikeEvent.to_dict``
+after ``normalize_events``: DATE intervals, COUNT ranges, PLACE gazetteer entries; the
+line keeps the input's ``url``, ``source``/``outlet`` and ``date``/``published``), or
+``{"id": ID, "error": "..."}`` for a record that cannot be used. ``--records PATH`` also
+writes the incident records of each article (``model.records.build_records``; one
+``Record.to_dict()`` per line, the input of ``python -m model.incidents``), with the same
+checks, lock and resume as ``--output`` (:func:`open_outputs`). With ``--format
 labelstudio`` a record is ``{"id", "result", "score", "model_version"}`` instead, ready for
 ``python -m annotation import --predictions``. A record whose text was changed or is
 unusable for the model carries ``"note"`` (invalid UTF-8 replaced, empty text, no Arabic
@@ -65,13 +70,17 @@ from typing import IO, Any
 
 from annotation.schema import SCHEMA
 
-__all__ = ["main", "process", "read_records", "repair_output", "open_output", "Record",
-           "Summary", "Resume", "UsageError", "EXIT_OK", "EXIT_RECORD_ERRORS", "EXIT_USAGE"]
+__all__ = ["main", "process", "read_records", "repair_output", "open_output", "open_outputs",
+           "Record", "Output", "Summary", "Resume", "UsageError", "META_KEYS", "EXIT_OK",
+           "EXIT_RECORD_ERRORS", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
 MAX_LINE_BYTES = 64 << 20  # one article line; longer lines become error records
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt")
 RECORD_KEYS = ("events", "error", "result")  # one of them makes a line one of our records
+#: article fields kept from each input line (url, outlet, publication date): they go into the
+#: events line and the incident records' sources (model/records.py ``Source.from_article``)
+META_KEYS = ("url", "source", "outlet", "date", "published")
 EXAMPLES = 5  # error examples / skipped files named in the summary
 
 
@@ -88,6 +97,22 @@ class Record:
     text: str | None = None
     error: str | None = None
     note: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # META_KEYS found on the line
+
+    @property
+    def published(self) -> Any:
+        """The publication date as given (``published``, else ``date``), or None."""
+        return self.meta.get("published", self.meta.get("date"))
+
+
+@dataclass
+class Output:
+    """What one input record gives: its output line and (``--records``) its incident
+    records (``Record.to_dict()`` of model/records.py)."""
+
+    line: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    bad_date: bool = False
 
 
 @dataclass
@@ -104,6 +129,10 @@ class Summary:
     no_arabic: int = 0
     generated_ids: int = 0
     duplicate_ids: int = 0
+    bad_dates: int = 0  # publication date present but unparseable: dates not normalised
+    no_date: int = 0  # no publication date: DATE spans get no interval
+    incidents: int | None = None  # incident records written (None: no --records)
+    incidents_done: int = 0  # incident records already in --records (a resumed article)
     skipped_files: list[str] = field(default_factory=list)
     input_problems: list[str] = field(default_factory=list)
     repaired: str | None = None
@@ -136,7 +165,13 @@ class Summary:
             (self.no_arabic, "texts without Arabic letters"),
             (self.generated_ids, "ids generated (missing or unusable id)"),
             (self.duplicate_ids, "duplicate ids renamed"),
+            (self.bad_dates, "unparseable publication dates (dates not normalised; see 'note')"),
+            (self.no_date, "articles without a publication date (DATE spans not resolved)"),
         ) if n]
+        if self.incidents is not None:
+            out.append(f"incident records written {self.incidents}"
+                       + (f", {self.incidents_done} already in --records"
+                          if self.incidents_done else ""))
         if notes:
             out.append("notes: " + ", ".join(notes))
         if self.skipped_files:
@@ -215,7 +250,8 @@ def _parse_line(line: str, index: int, default_id: str) -> Record:
         return Record(index, rid, error=f"'text' holds {where}")
     if raw_id is None:
         return Record(index, rid, error="missing 'id'")
-    return Record(index, rid, text=text)
+    meta = {k: obj[k] for k in META_KEYS if obj.get(k) is not None}
+    return Record(index, rid, text=text, meta=meta)
 
 
 def iter_lines(read: Any, block: int = 1 << 20) -> Iterator[tuple[int, bytes | None]]:
@@ -378,11 +414,18 @@ def _is_record(obj: Any) -> bool:
             and any(k in obj for k in RECORD_KEYS))
 
 
-def repair_output(path: str | Path) -> Resume:
+def is_incident_record(obj: Any) -> bool:
+    """Whether a ``--records`` line is one of ours (``Record.to_dict()``)."""
+    return (isinstance(obj, dict) and isinstance(obj.get("id"), str)
+            and "kind" in obj and isinstance(obj.get("reports"), list))
+
+
+def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
     """Ids already written to ``path``. Cuts only a torn last line (a killed write: no final
     newline, starts like our record, does not parse); adds a missing final newline after a
     complete record. Raises :class:`UsageError` for a file that is not our output, so a
-    wrong ``--output`` is never truncated."""
+    wrong ``--output`` is never truncated. ``is_record`` says what a line of ours is (the
+    events/pre-annotation lines, or :func:`is_incident_record` for ``--records``)."""
     path = Path(path)
     resume = Resume()
     if not path.exists():
@@ -403,7 +446,7 @@ def repair_output(path: str | Path) -> Resume:
                 obj = json.loads(raw)
             except (ValueError, RecursionError):
                 obj = None
-            if _is_record(obj):
+            if is_record(obj):
                 resume.done.add(obj["id"])
                 good_end += len(raw)
                 if not complete:  # a whole record, only its newline missing
@@ -461,7 +504,8 @@ def check_output(output: Path, input_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_output(output: str | Path, input_path: str | Path) -> Iterator[tuple[IO[bytes], Resume]]:
+def open_output(output: str | Path, input_path: str | Path,
+                is_record: Any = _is_record) -> Iterator[tuple[IO[bytes], Resume]]:
     """Checked, locked and repaired output, open for appending, and what it already holds."""
     output, input_path = Path(output), Path(input_path)
     check_output(output, input_path)
@@ -470,13 +514,54 @@ def open_output(output: str | Path, input_path: str | Path) -> Iterator[tuple[IO
     except OSError as err:
         raise UsageError(f"cannot create the folder of --output {output}: {err.strerror}") from None
     with contextlib.closing(_lock(output)):
-        resume = repair_output(output)
+        resume = repair_output(output, is_record)
         try:
             handle = open(output, "ab")
         except OSError as err:
             raise UsageError(f"cannot write --output {output}: {err.strerror}") from None
         with handle:
             yield handle, resume
+
+
+@dataclass
+class Outputs:
+    """The opened outputs of a run: events (``out``) and, with ``--records``, the incident
+    records file; what each already holds."""
+
+    out: IO[bytes]
+    resume: Resume
+    records: IO[bytes] | None = None
+    records_resume: Resume | None = None
+
+
+@contextlib.contextmanager
+def open_outputs(output: str | Path, input_path: str | Path,
+                 records: str | Path | None = None) -> Iterator[Outputs]:
+    """:func:`open_output` for the events file and, when ``records`` is given, the same
+    checks, lock and repair for the records file.
+
+    The events file is the commit log: an article counts as done when its events line is
+    written, and its records are written (and fsync'ed) just before it. A rerun redoes an
+    article whose events line is missing and skips those of its records already in the
+    records file (record ids are stable), so each record is written exactly once. A records
+    file that does not exist beside an events file that already holds articles is refused:
+    those articles' records would be missing without a word."""
+    with contextlib.ExitStack() as stack:
+        out, resume = stack.enter_context(open_output(output, input_path))
+        if records is None:
+            yield Outputs(out, resume)
+            return
+        records = Path(records)
+        if os.path.realpath(records) == os.path.realpath(output):
+            raise UsageError(f"--records {records} is the --output file; choose another name")
+        if not records.exists() and resume.done:
+            raise UsageError(
+                f"--records {records} does not exist but --output {output} already holds "
+                f"{len(resume.done)} articles, whose records would be missing; use a new "
+                "--output (or rerun without --records)")
+        rec_out, rec_resume = stack.enter_context(
+            open_output(records, input_path, is_incident_record))
+        yield Outputs(out, resume, rec_out, rec_resume)
 
 
 def encode_line(rec: dict) -> bytes:
@@ -533,6 +618,39 @@ def _preannotation(article_id: str, doc: Any, scores: list[float], model_version
     }
 
 
+def normalise_article(rec: Record, events: list[Any], summary: Summary,
+                      with_records: bool) -> tuple[list[Any], list[Any], bool]:
+    """``(normalised events, records, bad date)`` of one article (docs/RECORDS.md).
+
+    Every event gets its normalised values (:func:`model.events.normalize_events`: DATE
+    intervals anchored on the publication date, COUNT ranges, PLACE gazetteer entries; the
+    gazetteer is loaded on the first place of the process and cached, never per article).
+    A publication date that does not parse is counted, noted on the article's line, and the
+    article is normalised without it (no DATE intervals, records without dates) rather than
+    lost."""
+    from .dates import publication_anchor
+    from .events import normalize_events
+
+    article = {"id": rec.id, **rec.meta}
+    published, anchor, bad = rec.published, None, False
+    if published is None:
+        summary.no_date += 1
+    else:
+        try:
+            anchor = publication_anchor(published)
+        except ValueError as err:
+            bad = True
+            summary.bad_dates += 1
+            rec.note = _join(rec.note, f"{err}: dates not normalised")
+            article = {k: v for k, v in article.items() if k not in ("date", "published")}
+    events = normalize_events(events, anchor)
+    if not with_records:
+        return events, [], bad
+    from .records import build_records
+
+    return events, build_records(events, article, normalize=False), bad
+
+
 def extract_records(
     extractor: Any,
     chunk: list[Record],
@@ -541,31 +659,40 @@ def extract_records(
     output_format: str,
     model_version: str,
     summary: Summary,
-) -> list[dict]:
-    """Output lines for one chunk of records, in order; a failing record becomes an error
-    record. Shared by the single-process loop and the Ray actors."""
+    with_records: bool = False,
+) -> list[Output]:
+    """Output lines (and, ``with_records``, incident records) for one chunk of records, in
+    order; a failing record becomes an error record. Shared by the single-process loop and
+    the Ray actors."""
     ok = [r for r in chunk if r.error is None]
     extract = extractor.extract_batch if output_format == "events" else extractor.annotate_batch
     results = _extract_chunk(extract, [r.text for r in ok], batch_size) if ok else []
     by_index = {r.index: res for r, res in zip(ok, results)}
-    lines = []
+    outputs = []
     for rec in chunk:
         result = by_index.get(rec.index) if rec.error is None else None
         if rec.error is None and isinstance(result, Exception):
             rec.error = f"extraction failed: {type(result).__name__}: {result}"
+        records, bad_date = [], False
+        if rec.error is None and output_format == "events":
+            try:
+                result, records, bad_date = normalise_article(rec, result, summary, with_records)
+            except Exception as err:  # noqa: BLE001 - one article, never the corpus
+                rec.error = f"normalisation failed: {type(err).__name__}: {err}"
+        meta = rec.meta if output_format == "events" else {}
         if rec.error is not None:
-            line: dict = {"id": rec.id, "error": rec.error}
+            line: dict = {"id": rec.id, **meta, "error": rec.error}
             summary.add_error(rec.id, rec.error)
         elif output_format == "events":
-            line = {"id": rec.id, "events": [e.to_dict() for e in result]}
+            line = {"id": rec.id, **meta, "events": [e.to_dict() for e in result]}
             summary.events += len(result)
         else:
             line = _preannotation(rec.id, *result, model_version)
             summary.events += sum(s.label == SCHEMA.trigger_label for s in result[0].spans)
         if rec.note:
             line["note"] = rec.note
-        lines.append(line)
-    return lines
+        outputs.append(Output(line, [r.to_dict() for r in records], bad_date))
+    return outputs
 
 
 def process(
@@ -573,6 +700,7 @@ def process(
     input_path: str | Path,
     output_path: str | Path,
     *,
+    records_path: str | Path | None = None,
     batch_size: int = 32,
     max_chars_per_batch: int = 200_000,
     max_records_per_chunk: int = 1024,
@@ -580,22 +708,28 @@ def process(
     output_format: str = "events",
     model_version: str = "ghara",
 ) -> Summary:
-    """Extract every record of ``input_path`` into ``output_path`` (checked, locked,
-    resumed), skipping ids already there. Raises :class:`UsageError` before any work."""
+    """Extract every record of ``input_path`` into ``output_path`` (and its incident records
+    into ``records_path``: checked, locked, resumed), skipping ids already there. Raises
+    :class:`UsageError` before any work."""
     summary = Summary()
     input_files(Path(input_path))  # fail on a missing input before touching the output
-    with open_output(output_path, input_path) as (out, resume):
-        run(extractor, input_path, out, resume, summary, batch_size=batch_size,
+    _check_records_option(records_path, output_format)
+    with open_outputs(output_path, input_path, records_path) as outputs:
+        run(extractor, input_path, outputs, summary, batch_size=batch_size,
             max_chars_per_batch=max_chars_per_batch, max_records_per_chunk=max_records_per_chunk,
             progress=progress, output_format=output_format, model_version=model_version)
     return summary
 
 
+def _check_records_option(records_path: Any, output_format: str) -> None:
+    if records_path is not None and output_format != "events":
+        raise UsageError("--records needs --format events (records are built from events)")
+
+
 def run(
     extractor: Any,
     input_path: str | Path,
-    out: IO[bytes],
-    resume: Resume,
+    outputs: Outputs,
     summary: Summary,
     *,
     batch_size: int = 32,
@@ -605,12 +739,18 @@ def run(
     output_format: str = "events",
     model_version: str = "ghara",
 ) -> Summary:
-    """The loop over an opened output: read, chunk, extract, write + fsync each chunk."""
+    """The loop over opened outputs: read, chunk, extract, write + fsync each chunk (the
+    chunk's incident records first, then its events lines: see :func:`open_outputs`)."""
     from tqdm import tqdm
 
     start = time.perf_counter()
-    summary.repaired = resume.repaired
-    done = resume.done
+    summary.repaired = "; ".join(
+        r.repaired for r in (outputs.resume, outputs.records_resume) if r and r.repaired) or None
+    done = outputs.resume.done
+    records_done = outputs.records_resume.done if outputs.records_resume else set()
+    with_records = outputs.records is not None
+    if with_records:
+        summary.incidents = 0
     total = _count_lines(Path(input_path))
 
     def todo(records: Iterator[Record]) -> Iterator[Record]:
@@ -625,10 +765,17 @@ def run(
               dynamic_ncols=True, mininterval=1.0) as bar:
         records = todo(read_records(input_path, summary))
         for chunk in _chunks(records, max_chars_per_batch, max_records_per_chunk):
-            lines = extract_records(extractor, chunk, batch_size=batch_size,
-                                    output_format=output_format, model_version=model_version,
-                                    summary=summary)
-            _write(out, lines)
+            results = extract_records(extractor, chunk, batch_size=batch_size,
+                                      output_format=output_format, model_version=model_version,
+                                      summary=summary, with_records=with_records)
+            if with_records:
+                new = [r for o in results for r in o.records if r["id"] not in records_done]
+                summary.incidents_done += sum(len(o.records) for o in results) - len(new)
+                _write(outputs.records, new)
+                records_done.update(r["id"] for r in new)
+                summary.incidents += len(new)
+            lines = [o.line for o in results]
+            _write(outputs.out, lines)
             done.update(line["id"] for line in lines)
             summary.records += len(lines)
             bar.set_postfix(events=summary.events, errors=summary.errors, refresh=False)
@@ -708,6 +855,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "--predictions`")
     parser.add_argument("--model-version", default=None,
                         help="model_version stored with pre-annotations (default: model name)")
+    parser.add_argument("--records", default=None, metavar="PATH",
+                        help="also write the incident records (model/records.py, one JSON "
+                             "line per record: the input of `python -m model.incidents`); "
+                             "resumed with --output. ray: a folder inside --output "
+                             "(docs/BATCH.md)")
     parser.add_argument("--actors", type=int, default=0,
                         help="ray: extractor actors (default: one per GPU, else 1)")
     parser.add_argument("--output-format", choices=("jsonl", "parquet"), default="jsonl",
@@ -720,6 +872,7 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError("--batch-size, --max-chars-per-batch and --max-records-per-chunk "
                          "must be positive")
     model_version = args.model_version or "/".join(Path(str(args.model)).parts[-2:])
+    _check_records_option(args.records, args.format)
     if args.engine == "ray":
         from .ray_batch import main_ray
 
@@ -731,9 +884,9 @@ def _main(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     summary = Summary()
     input_files(Path(args.input))  # before the model loads: a missing input costs nothing
-    with open_output(args.output, args.input) as (out, resume):
+    with open_outputs(args.output, args.input, args.records) as outputs:
         extractor = load_extractor(args.model, device)
-        run(extractor, args.input, out, resume, summary, batch_size=args.batch_size,
+        run(extractor, args.input, outputs, summary, batch_size=args.batch_size,
             max_chars_per_batch=args.max_chars_per_batch,
             max_records_per_chunk=args.max_records_per_chunk, progress=not args.no_progress,
             output_format=args.format, model_version=model_version)

@@ -18,6 +18,15 @@ Parquet with ``id`` and ``text`` columns) -> ``map_batches`` with :class:`Extrac
 (``--output-format jsonl``: the very lines the local engine writes) or Parquet (columns
 ``id``, ``error``, ``record`` = that JSON line) files in the ``--output`` folder.
 
+``--records FOLDER`` (a folder inside ``--output``, e.g. ``events/records``): each output
+file's incident records go to ``FOLDER/<same file name>.jsonl`` (``Record.to_dict()`` lines,
+the input of ``python -m model.incidents``), written just before that file. The actors build
+them (column ``records`` of the extracted block), so they share the block's checkpoint:
+Ray's recovery deletes the data files of an uncommitted checkpoint by file-name prefix,
+recursively under ``--output``, which removes the records file with its events file. That
+is why the folder must be inside ``--output``; a records folder elsewhere could keep the
+records of a block that is then done again.
+
 Differences from the local engine (docs/BATCH.md): the output is a folder of files in no
 particular order; a repeated id is caught within a file, not across files; the checkpoint
 lives in ``OUTPUT.checkpoint`` and is kept after success (delete it to redo everything).
@@ -36,13 +45,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, MAX_LINE_BYTES, Record, Summary, UsageError,
-                    _Ids, _lock, encode_line, extract_records, file_records, iter_lines,
-                    text_file_record)
+from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, MAX_LINE_BYTES, META_KEYS, Record, Summary,
+                    UsageError, _Ids, _lock, encode_line, extract_records, file_records,
+                    iter_lines, text_file_record)
 
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
 
 COLUMNS = ("id", "text", "error", "note")
+COUNTS = ("records", "errors", "events", "incidents", "bad_dates")
 
 
 def _rows(records: list[Record]) -> Any:
@@ -53,7 +63,25 @@ def _rows(records: list[Record]) -> Any:
         "text": pa.array([r.text for r in records], pa.string()),
         "error": pa.array([r.error for r in records], pa.string()),
         "note": pa.array([r.note for r in records], pa.string()),
+        # url, source, date... of the line (JSON; ASCII so a lone surrogate cannot break it)
+        "meta": pa.array([json.dumps(r.meta) if r.meta else None for r in records],
+                         pa.string()),
     })
+
+
+def _json_value(value: Any) -> Any:
+    """A Parquet cell as a JSON value (timestamps and dates as ISO text)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _metas(batch: Any) -> list[dict[str, Any]]:
+    """Each row's article fields: the ``meta`` column of our JSON-lines reader, or the
+    META_KEYS columns a Parquet input has."""
+    if "meta" in batch.column_names:
+        return [json.loads(m) if m else {} for m in batch.column("meta").to_pylist()]
+    cols = {k: batch.column(k).to_pylist() for k in META_KEYS if k in batch.column_names}
+    return [{k: _json_value(v[i]) for k, v in cols.items() if v[i] is not None}
+            for i in range(batch.num_rows)]
 
 
 def _datasource_class() -> type:
@@ -108,7 +136,7 @@ class ExtractBatch:
     """``map_batches`` callable class: one ``StrikeExtractor`` per actor, loaded once."""
 
     def __init__(self, model: str, device: str, batch_size: int, output_format: str,
-                 model_version: str, threads: int = 0):
+                 model_version: str, threads: int = 0, with_records: bool = False):
         if threads:
             import torch
 
@@ -119,6 +147,7 @@ class ExtractBatch:
         self.batch_size = batch_size
         self.output_format = output_format
         self.model_version = model_version
+        self.with_records = with_records
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
@@ -126,20 +155,28 @@ class ExtractBatch:
         cols = {c: batch.column(c).to_pylist() if c in batch.column_names else
                 [None] * batch.num_rows for c in COLUMNS}
         records = []
-        for i, (rid, text, error, note) in enumerate(zip(*(cols[c] for c in COLUMNS))):
+        rows = zip(*(cols[c] for c in COLUMNS), _metas(batch))
+        for i, (rid, text, error, note, meta) in enumerate(rows):
             if error is None and not isinstance(text, str):  # Parquet input: a null text
                 error = "missing 'text'"
             records.append(Record(i, str(rid), text=text if error is None else None,
-                                  error=error, note=note))
-        lines = extract_records(self.extractor, records, batch_size=self.batch_size,
-                                output_format=self.output_format,
-                                model_version=self.model_version, summary=Summary())
+                                  error=error, note=note, meta=meta))
+        outputs = extract_records(self.extractor, records, batch_size=self.batch_size,
+                                  output_format=self.output_format,
+                                  model_version=self.model_version, summary=Summary(),
+                                  with_records=self.with_records)
+        lines = [o.line for o in outputs]
         return pa.table({
             "id": pa.array([line["id"] for line in lines], pa.string()),
             "error": pa.array([line.get("error") for line in lines], pa.string()),
             "events": pa.array([_events(line) for line in lines], pa.int64()),
             "record": pa.array([encode_line(line).decode("utf-8") for line in lines],
                                pa.string()),
+            # this article's incident records, JSON lines ("" for none): see --records
+            "records": pa.array([b"".join(encode_line(r) for r in o.records).decode("utf-8")
+                                 for o in outputs], pa.string()),
+            "incidents": pa.array([len(o.records) for o in outputs], pa.int64()),
+            "bad_dates": pa.array([int(o.bad_date) for o in outputs], pa.int64()),
         })
 
 
@@ -165,31 +202,53 @@ def committed(checkpoint: str) -> int:
 
 
 def _sink_classes() -> tuple[type, type]:
+    from ray.data._internal.planner.plan_write_op import WRITE_UUID_KWARG_NAME
     from ray.data.datasource import BlockBasedFileDatasink
     from ray.data.datasource.datasink import WriteResult
 
     class _Counting:
-        """Each write returns its counts; the driver adds them up (exit code, summary)."""
+        """Each write returns its counts; the driver adds them up (exit code, summary).
+        With ``records`` (a folder path relative to the output folder) each data file's
+        incident records are written first, to ``records/<its file name>.jsonl``."""
 
         totals: dict[str, int]
+        records: str | None = None
+
+        def on_write_start(self, *args: Any, **kwargs: Any) -> None:
+            super().on_write_start(*args, **kwargs)
+            if self.records:
+                self._create_dir(posixpath.join(self.path, self.records))
+
+        def write_block(self, block: Any, block_index: int, ctx: Any) -> None:
+            if self.records:
+                text = "".join(block.to_arrow().column("records").to_pylist())
+                if text:  # same base name as the data file: cleaned up with it on recovery
+                    name = self.filename_provider.get_filename_for_task(
+                        ctx.kwargs[WRITE_UUID_KWARG_NAME], ctx.task_idx)
+                    path = posixpath.join(self.path, self.records,
+                                          posixpath.splitext(name)[0] + ".jsonl")
+                    with self.open_output_stream(path) as handle:
+                        handle.write(text.encode("utf-8"))
+            super().write_block(block, block_index, ctx)
 
         def write(self, blocks: Any, ctx: Any) -> dict[str, int]:
             blocks = list(blocks)
             super().write(blocks, ctx)
-            counts = {"records": 0, "errors": 0, "events": 0}
+            counts = dict.fromkeys(COUNTS, 0)
             for block in blocks:
                 table = block if hasattr(block, "column") else None
                 if table is None or table.num_rows == 0:
                     continue
                 counts["records"] += table.num_rows
                 counts["errors"] += table.num_rows - table.column("error").null_count
-                counts["events"] += sum(table.column("events").to_pylist())
+                for name in ("events", "incidents", "bad_dates"):
+                    counts[name] += sum(table.column(name).to_pylist())
             return counts
 
         def on_write_complete(self, write_result: WriteResult) -> None:
             super().on_write_complete(write_result)
             self.totals = {k: sum(r.get(k, 0) for r in write_result.write_returns if r)
-                           for k in ("records", "errors", "events")}
+                           for k in COUNTS}
 
     class Lines(_Counting, BlockBasedFileDatasink):
         def __init__(self, path: str, **kwargs: Any):
@@ -210,10 +269,13 @@ def _sink_classes() -> tuple[type, type]:
     return Lines, Parquet
 
 
-def LinesSink(path: str, output_format: str = "jsonl") -> Any:  # noqa: N802
-    """The output datasink: our JSON lines (or Parquet) files in the folder ``path``."""
+def LinesSink(path: str, output_format: str = "jsonl", records: str | None = None) -> Any:  # noqa: N802
+    """The output datasink: our JSON lines (or Parquet) files in the folder ``path``, and
+    with ``records`` (a sub-folder of ``path``, relative) the incident records files."""
     lines, parquet = _sink_classes()
-    return (lines if output_format == "jsonl" else parquet)(path)
+    sink = (lines if output_format == "jsonl" else parquet)(path)
+    sink.records = records
+    return sink
 
 
 def _is_local(path: str) -> bool:
@@ -234,8 +296,10 @@ def run_ray(
     model_version: str = "ghara",
     threads: int = 0,
     checkpoint: str | None = None,
+    records: str | None = None,
 ) -> Summary:
-    """Run the Ray Data pipeline; returns what it wrote (records, errors, events)."""
+    """Run the Ray Data pipeline; returns what it wrote (records, errors, events, incident
+    records). ``records``: the incident records folder, relative to ``output``."""
     import ray
     from ray.data.checkpoint import CheckpointConfig
 
@@ -262,23 +326,27 @@ def run_ray(
     if input_path.lower().endswith(".parquet") or (
             _is_local(input_path) and Path(input_path).is_dir()
             and any(Path(input_path).glob("*.parquet"))):
-        ds = ray.data.read_parquet(input_path, columns=["id", "text"])
+        ds = ray.data.read_parquet(input_path)
+        names = ds.schema().names
+        ds = ds.select_columns(["id", "text"] + [k for k in META_KEYS if k in names])
     else:
         ds = ray.data.read_datasource(GharaLinesDatasource(input_path, max_chars_per_batch))
     ds = ds.map_batches(
         ExtractBatch,
         fn_constructor_kwargs=dict(model=model, device=device, batch_size=batch_size,
                                    output_format=record_format, model_version=model_version,
-                                   threads=threads),
+                                   threads=threads, with_records=records is not None),
         batch_size=None, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_gpus=1 if device.startswith("cuda") else 0,
     )
-    sink = LinesSink(output, output_format)
+    sink = LinesSink(output, output_format, records)
     ds.write_datasink(sink)
     totals = getattr(sink, "totals", {})
     summary = Summary(records=totals.get("records", 0), errors=totals.get("errors", 0),
-                      events=totals.get("events", 0), skipped_done=done)
+                      events=totals.get("events", 0), skipped_done=done,
+                      bad_dates=totals.get("bad_dates", 0),
+                      incidents=totals.get("incidents", 0) if records is not None else None)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -287,6 +355,7 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
     """``--engine ray`` from ``model.batch``'s command line; exit codes as there. Local
     paths are checked (and a local output folder locked) before Ray starts."""
     output = args.output
+    records = _records_folder(output, args.records) if args.records else None
     with contextlib.ExitStack() as stack:
         if _is_local(output):
             out = Path(output.removeprefix("file://"))
@@ -315,9 +384,25 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
                           device=args.device, batch_size=args.batch_size,
                           max_chars_per_batch=args.max_chars_per_batch,
                           output_format=args.output_format, record_format=args.format,
-                          model_version=model_version, threads=args.threads)
-    print(summary.line(), flush=True)
+                          model_version=model_version, threads=args.threads, records=records)
+    for line in summary.report():
+        print(line, flush=True)
     return EXIT_RECORD_ERRORS if summary.errors else EXIT_OK
+
+
+def _records_folder(output: str, records: str) -> str:
+    """``--records`` as a path relative to ``--output`` (it must lie inside it: see the
+    module docstring), or a one-line UsageError."""
+    if _is_local(output) and _is_local(records):
+        out = Path(output.removeprefix("file://")).resolve()
+        rec = Path(records.removeprefix("file://")).resolve()
+        if out in rec.parents:
+            return rec.relative_to(out).as_posix()
+    elif records.startswith(output.rstrip("/") + "/"):
+        return records[len(output.rstrip("/")) + 1:].strip("/")
+    raise UsageError(f"--records {records}: with --engine ray it must be a folder inside "
+                     f"--output {output} (e.g. {output.rstrip('/')}/records), so that Ray's "
+                     "checkpoint recovery removes uncommitted records with their events")
 
 
 def read_output_ids(folder: str | Path) -> list[str]:

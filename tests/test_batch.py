@@ -21,10 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class FakeExtractor:
-    """Counts calls; one event-like object per Arabic text; fails on the text 'BOOM'.
+    """Counts calls; one real StrikeEvent (its first word as trigger) per Arabic text; fails
+    on the text 'BOOM'.
 
-    Used where the test is about input/output handling, so it runs in milliseconds; the
-    command-line tests below run the real tiny model."""
+    Used where the test is about input/output handling, so it runs in milliseconds (no
+    model, no places: the gazetteer is never loaded); the command-line tests below run the
+    real tiny model."""
 
     def __init__(self):
         self.calls = 0
@@ -33,15 +35,14 @@ class FakeExtractor:
         self.calls += 1
         if "BOOM" in texts:
             raise RuntimeError("kaboom")
-        return [[_Event(t)] if any("\u0600" <= c <= "\u06ff" for c in t) else [] for t in texts]
+        return [[_event(t)] if any("\u0600" <= c <= "\u06ff" for c in t) else [] for t in texts]
 
 
-class _Event:
-    def __init__(self, text):
-        self.text = text
+def _event(text):
+    from model.events import EventSpan, StrikeEvent
 
-    def to_dict(self):
-        return {"trigger": {"text": self.text[:5], "start": 0, "end": 5}}
+    word = text.split()[0]
+    return StrikeEvent(trigger=EventSpan(word, 0, len(word)))
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -348,15 +349,22 @@ def test_cli_killed_midway_then_resumed(tmp_path):
                 (REPO / "annotation" / "sample" / "articles.jsonl").read_text("utf-8").splitlines()
                 if line.strip()]
     texts += [a["text"] for a in articles]
-    lines = [json.dumps({"id": f"doc{i}", "text": texts[i % len(texts)]}, ensure_ascii=False)
-             for i in range(N_RECORDS)]
+    dates = ["2023-05-14"] * (len(texts) - len(articles)) + [a.get("date") for a in articles]
+    inputs = [{"id": f"doc{i}", "url": f"https://example.org/{i}", "source": "outlet",
+               "date": dates[i % len(texts)], "text": texts[i % len(texts)]}
+              for i in range(N_RECORDS)]
+    for x in inputs:  # a sample article without a date: no "date" key at all
+        if x["date"] is None:
+            del x["date"]
+    inputs[7]["date"] = "the day before"  # counted, noted, normalised without an anchor
+    lines = [json.dumps(x, ensure_ascii=False) for x in inputs]
     lines.insert(5, "{broken json")
     lines.insert(50, json.dumps({"id": "no-text"}))
     src = write_lines(tmp_path / "in.jsonl", lines)
-    out = tmp_path / "events.jsonl"
+    out, rec = tmp_path / "events.jsonl", tmp_path / "records.jsonl"
     cmd = [sys.executable, "-m", "model.batch", "--model", str(model_dir), "--input", str(src),
            "--output", str(out), "--max-chars-per-batch", "1500", "--batch-size", "8",
-           "--no-progress", "--device", "cpu"]
+           "--no-progress", "--device", "cpu", "--records", str(rec)]
     # one torch thread: tiny ops on a busy 2-core machine are much faster without OpenMP
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -375,11 +383,14 @@ def test_cli_killed_midway_then_resumed(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     written_before = out.read_text(encoding="utf-8").count("\n")
-    errors_left = {"line:6", "no-text"} - {r["id"] for r in read_output(out)}
+    ids_before = {r["id"] for r in read_output(out)}
+    errors_left = {"line:6", "no-text"} - ids_before
     print(f"killed: {killed}, after {written_before} complete records")
     # and as if the kill had cut a line in half
     with open(out, "a", encoding="utf-8") as handle:
         handle.write('{"id": "doc149", "events": [{"trig')
+    with open(rec, "a", encoding="utf-8") as handle:
+        handle.write('{"id": "0123456789abcdef", "kind": "inc')
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     # the exit code is this run's: 1 when it wrote an error record
     assert done.returncode == (EXIT_RECORD_ERRORS if errors_left else EXIT_OK), done.stdout
@@ -397,3 +408,131 @@ def test_cli_killed_midway_then_resumed(tmp_path):
                          for e in first)
     assert by_id["doc0"]["events"] == by_id[f"doc{len(texts)}"]["events"]
     assert killed or written_before == N_RECORDS + 2  # (on a very fast machine it may finish first)
+    # each article's incident records exactly once: what build_records makes of its events line
+    assert by_id["doc7"]["note"].startswith("publication date 'the day before'")
+    # counted by the run that did the article (this one, unless it was done before the kill)
+    assert ("1 unparseable publication dates" in done.stdout) == ("doc7" not in ids_before)
+    check_records(rec, by_id, {x["id"]: x for x in inputs})
+
+
+def check_records(path: Path, lines: dict, inputs: dict) -> None:
+    """Every record of ``path`` once, and for each article exactly the records
+    ``build_records`` makes of its (normalised) events line."""
+    from model.events import StrikeEvent
+    from model.records import build_records
+
+    records = read_output(path)
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "a record was written twice"
+    got: dict = {}
+    for r in records:
+        got.setdefault(r["sources"][0]["article_id"], []).append(r)
+    expected = {}
+    for rid, line in lines.items():
+        if "events" not in line or not line["events"]:
+            continue
+        article = {k: v for k, v in inputs[rid].items() if k != "text"}
+        if "note" in line and "publication date" in line["note"]:
+            article.pop("date")
+        events = [StrikeEvent.from_dict(e) for e in line["events"]]
+        expected[rid] = [r.to_dict() for r in build_records(events, article, normalize=False)]
+    assert set(got) == set(expected)
+    for rid, recs in expected.items():
+        assert sorted(got[rid], key=lambda r: r["id"]) == sorted(recs, key=lambda r: r["id"]), rid
+    kinds = {r["kind"] for r in records}
+    assert "incident" in kinds and any(r["date_source"] == "text" for r in records)
+    assert any(p.get("status") in ("exact", "fuzzy") for r in records for p in r["places"])
+
+
+# -- incident records (--records) ------------------------------------------------------------
+class DatedExtractor(FakeExtractor):
+    """One real StrikeEvent per Arabic text, with the word أمس (yesterday) as its DATE."""
+
+    def extract_batch(self, texts, batch_size=32):
+        from model.events import EventSpan
+
+        events = super().extract_batch(texts, batch_size)
+        for text, found in zip(texts, events):
+            if "أمس" in text and found:
+                start = text.index("أمس")
+                found[0].dates.append(EventSpan("أمس", start, start + 3))
+        return events
+
+
+DATED = [
+    json.dumps({"id": "a1", "url": "https://example.org/a1", "source": "outlet-x",
+                "date": "2023-05-14", "text": "غارة أمس على القرية"}, ensure_ascii=False),
+    json.dumps({"id": "a2", "date": "not a date", "text": "غارة أمس"}, ensure_ascii=False),
+    json.dumps({"id": "a3", "text": "قصف أمس"}, ensure_ascii=False),
+    json.dumps({"id": "a4", "date": "2023-05-14", "text": "no strikes here"}),
+]
+
+
+def test_records_carry_the_article_and_normalised_dates_and_a_bad_date_is_counted(tmp_path):
+    from model.records import Record as IncidentRecord
+
+    src = write_lines(tmp_path / "in.jsonl", DATED)
+    out, rec = tmp_path / "events.jsonl", tmp_path / "records.jsonl"
+    summary = process(DatedExtractor(), src, out, records_path=rec, progress=False)
+    lines = {r["id"]: r for r in read_output(out)}
+    a1 = lines["a1"]
+    assert (a1["url"], a1["source"], a1["date"]) == ("https://example.org/a1", "outlet-x",
+                                                     "2023-05-14")
+    assert a1["events"][0]["dates"][0]["interval"] == {
+        "start": "2023-05-13", "end": "2023-05-13", "precision": "day"}
+    assert "interval" not in lines["a2"]["events"][0]["dates"][0]  # no usable anchor
+    assert lines["a2"]["note"].startswith("publication date 'not a date'")
+    assert lines["a2"]["note"].endswith("dates not normalised")
+    assert "note" not in a1 and "note" not in lines["a3"]
+    assert summary.bad_dates == 1 and summary.no_date == 1 and summary.incidents == 3
+    report = "\n".join(summary.report())
+    assert "incident records written 3" in report
+    assert "1 unparseable publication dates" in report and "1 articles without a publication" in report
+    records = read_output(rec)
+    by_article = {r["sources"][0]["article_id"]: r for r in records}
+    assert sorted(by_article) == ["a1", "a2", "a3"] and len(records) == 3
+    assert by_article["a1"]["sources"][0] == {"article_id": "a1", "url": "https://example.org/a1",
+                                              "outlet": "outlet-x", "published": "2023-05-14"}
+    assert by_article["a1"]["date"]["start"] == "2023-05-13"
+    assert by_article["a1"]["date_source"] == "text" and by_article["a1"]["kind"] == "incident"
+    assert by_article["a2"]["date"] is None and by_article["a2"]["sources"][0]["published"] is None
+    assert all(IncidentRecord.from_dict(r).to_dict() == r for r in records)
+
+
+def test_records_resume_writes_each_record_exactly_once(tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", DATED)
+    out, rec = tmp_path / "events.jsonl", tmp_path / "records.jsonl"
+    process(DatedExtractor(), src, out, records_path=rec, progress=False)
+    events = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    records = rec.read_text(encoding="utf-8").splitlines(keepends=True)
+    # killed after a chunk's records were written, before its events lines: a1 done; the
+    # records of a1 and a2 complete, a3's torn in half
+    out.write_text(events[0], encoding="utf-8")
+    rec.write_text("".join(records[:2]) + records[2][:30], encoding="utf-8")
+    summary = process(DatedExtractor(), src, out, records_path=rec, progress=False)
+    assert summary.skipped_done == 1 and summary.records == 3
+    assert summary.incidents == 1 and summary.incidents_done == 1  # a3 written, a2 kept
+    assert "cut a torn last line" in summary.repaired
+    assert rec.read_text(encoding="utf-8") == "".join(records)
+    assert [r["id"] for r in read_output(out)] == ["a1", "a2", "a3", "a4"]
+    again = process(DatedExtractor(), src, out, records_path=rec, progress=False)
+    assert again.records == 0 and again.incidents == 0 and rec.read_text("utf-8") == "".join(records)
+
+
+def test_records_option_refuses_what_would_lose_or_overwrite(tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", DATED)
+    out = tmp_path / "events.jsonl"
+    process(DatedExtractor(), src, out, progress=False)  # an output made without --records
+    with pytest.raises(UsageError, match="does not exist but --output .* holds 4 articles"):
+        process(DatedExtractor(), src, out, records_path=tmp_path / "new.jsonl", progress=False)
+    assert not (tmp_path / "new.jsonl").exists()
+    with pytest.raises(UsageError, match="is the --output file"):
+        process(DatedExtractor(), src, out, records_path=out, progress=False)
+    notes = write_lines(tmp_path / "notes.jsonl", ['{"id": "x", "title": "mine"}'])
+    fresh = tmp_path / "fresh.jsonl"
+    with pytest.raises(UsageError, match="line 1 is not a ghara output record"):
+        process(DatedExtractor(), src, fresh, records_path=notes, progress=False)
+    assert notes.read_text(encoding="utf-8") == '{"id": "x", "title": "mine"}\n'
+    with pytest.raises(UsageError, match="--records needs --format events"):
+        process(DatedExtractor(), src, tmp_path / "ls.jsonl", records_path=tmp_path / "r.jsonl",
+                output_format="labelstudio", progress=False)

@@ -10,7 +10,8 @@ import pytest
 from annotation import read_export
 from annotation.sample import build
 from annotation.sample.markup import MarkupError, parse
-from model.demo import EVENT_COLUMNS, main, render_article, render_table
+from model.demo import (EVENT_COLUMNS, RECORD_COLUMNS, article_records, main, record_row,
+                        render_article, render_table)
 
 
 # -- the sample ------------------------------------------------------------------------------
@@ -88,6 +89,43 @@ def test_table_has_every_column_and_one_row_per_event():
     assert "no strike events" in render_article({"id": "x-2", "text": "نص"}, [])
 
 
+def test_records_table_shows_kind_date_place_and_figures():
+    from model.events import Count, EventSpan, StrikeEvent
+
+    text = "قصفت طائرات التحالف أمس القرية وقتل خمسة إلى سبعة مدنيين"
+    def at(word, cls=EventSpan, **kw):
+        start = text.index(word)
+        return cls(word, start, start + len(word), **kw)
+
+    events = [StrikeEvent(trigger=at("قصفت"), actors=[at("طائرات التحالف")],
+                          targets=[at("القرية")], dates=[at("أمس")],
+                          killed=at("خمسة إلى سبعة", Count))]
+    found, records, note = article_records({"id": "x", "date": "2023-05-14", "text": text},
+                                           events)
+    assert note is None and len(records) == 1
+    assert found[0].dates[0].interval.to_dict()["start"] == "2023-05-13"
+    row = record_row(records[0].to_dict())
+    assert row["kind"] == "incident" and row["date"] == "2023-05-13 (day)"
+    assert row["places"] == "-" and row["actors"] == "طائرات التحالف" and row["mentions"] == "1"
+    assert row["killed"] == "5–7 / 5", row
+    page = render_article({"id": "x", "text": text}, [e.to_dict() for e in found],
+                          records=[records[0].to_dict()])
+    assert "1 incident record(s):" in page and "2023-05-13 (day)" in page
+    for column in RECORD_COLUMNS:
+        assert column.header in page
+    # a place: resolved with name and coordinates, or said to be unresolved
+    place = {"text": "بلدة الصور", "status": "exact", "name": "Al-Sour", "latitude": 35.1,
+             "longitude": 40.6}
+    assert record_row({**records[0].to_dict(), "places": [place]})["places"] == (
+        "بلدة الصور → Al-Sour (35.10, 40.60)")
+    assert record_row({**records[0].to_dict(), "places": [{"text": "هناك", "status":
+                       "unresolved"}]})["places"] == "هناك: unresolved"
+    # a date that does not parse: a note, records without dates, no crash
+    _, records, note = article_records({"id": "y", "date": "someday", "text": text}, events)
+    assert note.startswith("publication date 'someday'") and records[0].date is None
+    assert record_row(records[0].to_dict())["date"] == "-"
+
+
 @pytest.mark.slow
 def test_demo_prints_a_table_per_held_out_article(tmp_path, capsys):
     from fixtures_model import tiny_model_dir
@@ -100,11 +138,18 @@ def test_demo_prints_a_table_per_held_out_article(tmp_path, capsys):
     assert code == 0
     assert "skipped line 4: bad JSON" in err
     assert out.count("\n== ") + out.startswith("== ") == 3
-    last = re.fullmatch(r"3 article\(s\), (\d+) event\(s\); skipped input lines: 1",
-                        out.rstrip().split("\n")[-1])
+    last = re.fullmatch(r"3 article\(s\), (\d+) event\(s\), (\d+) incident record\(s\); "
+                        r"skipped input lines: 1", out.rstrip().split("\n")[-1])
     assert last, out[-200:]
-    n_events = int(last.group(1))
+    n_events, n_records = int(last.group(1)), int(last.group(2))
     assert n_events > 0  # the tiny model was fitted on the first two sample articles
     rows = sum(int(m) for m in re.findall(r"^(\d+) event\(s\):$", out, flags=re.M))
     assert rows == n_events
+    # mentions of one strike are grouped: at least one record, never more than the events
+    assert 0 < n_records <= n_events
+    assert n_records == sum(int(m) for m in re.findall(r"^(\d+) incident record\(s\):$", out,
+                                                       flags=re.M))
+    # the first sample article is dated: its records have calendar dates and a place
+    assert re.search(r"\| incident +\| \d{4}-\d\d-\d\d", out)
+    assert "→" in out or ": unresolved" in out
     assert main(["--model", str(tmp_path / "none"), "--input", str(articles)]) == 2

@@ -22,8 +22,8 @@ SAMPLE = REPO / "annotation" / "sample" / "articles.jsonl"
 
 def corpus(tmp_path: Path, n: int) -> Path:
     articles = [json.loads(x) for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
-    lines = [json.dumps({"id": f"doc{i}", "text": articles[i % len(articles)]["text"]},
-                        ensure_ascii=False) for i in range(n)]
+    lines = [json.dumps(article_line(i, articles[i % len(articles)]), ensure_ascii=False)
+             for i in range(n)]
     lines[3] = "{broken json"                                   # -> error row line:4
     lines[7] = '{"id": "x\\udc00", "text": "غارة"}'              # lone surrogate id
     lines[9] = json.dumps({"id": "doc0", "text": "مكرر"}, ensure_ascii=False)  # duplicate
@@ -32,6 +32,15 @@ def corpus(tmp_path: Path, n: int) -> Path:
     (folder / "a.jsonl").write_text("\n".join(lines[: n // 2]) + "\n", encoding="utf-8")
     (folder / "b.jsonl").write_text("\n".join(lines[n // 2:]) + "\n", encoding="utf-8")
     return folder
+
+
+def article_line(i: int, article: dict) -> dict:
+    """Input line ``doc{i}``: the sample article's text and date, an url and an outlet."""
+    line = {"id": f"doc{i}", "url": f"https://example.org/{i}", "source": "outlet",
+            "text": article["text"]}
+    if article.get("date"):
+        line["date"] = article["date"]
+    return line
 
 
 def expected_ids(n: int) -> set[str]:
@@ -71,7 +80,7 @@ def test_ray_job_killed_and_rerun_writes_every_id_once(tmp_path):
 
     n = 160
     src, out = corpus(tmp_path, n), tmp_path / "events"
-    cmd = ray_cmd(tiny_model_dir(), src, out)
+    cmd = ray_cmd(tiny_model_dir(), src, out, "--records", str(out / "records"))
     proc = subprocess.Popen(cmd, cwd=REPO, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 240
@@ -104,16 +113,31 @@ def test_ray_job_killed_and_rerun_writes_every_id_once(tmp_path):
     assert again.returncode == 0, again.stdout + again.stderr
     assert "records written 0" in again.stdout
     assert sorted(r["id"] for r in output_records(out)) == sorted(ids)
+    # incident records: each article's exactly once, in files named like their events file
+    from test_batch import check_records
+
+    names = {f.stem for f in (out / "records").glob("*.jsonl")}
+    assert names and names <= {f.stem for f in out.glob("*.jsonl")}
+    merged = tmp_path / "records.jsonl"
+    merged.write_text("".join(f.read_text("utf-8") for f in sorted((out / "records").glob("*"))),
+                      encoding="utf-8")
+    articles = [json.loads(x) for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
+    inputs = {f"doc{i}": article_line(i, articles[i % len(articles)]) for i in range(n)}
+    check_records(merged, by_id, inputs)
+    assert "incident records written 0" in again.stdout
 
 
 def test_ray_engine_user_errors_come_before_ray_starts(tmp_path):
     src = corpus(tmp_path, 12)
     a_file = tmp_path / "events.jsonl"
     a_file.write_text("", encoding="utf-8")
-    for output, fragment in ((a_file, "is a file; with --engine ray it is a folder"),
-                             (src / "out", "is inside the input")):
-        run = subprocess.run(ray_cmd(tmp_path / "no-model", src, output), cwd=REPO, env=env(),
-                             capture_output=True, text=True, timeout=120)
+    for output, fragment, extra in (
+            (a_file, "is a file; with --engine ray it is a folder", ()),
+            (src / "out", "is inside the input", ()),
+            (tmp_path / "out", "must be a folder inside --output",
+             ("--records", str(tmp_path / "records")))):
+        run = subprocess.run(ray_cmd(tmp_path / "no-model", src, output, *extra), cwd=REPO,
+                             env=env(), capture_output=True, text=True, timeout=120)
         assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
         assert fragment in run.stderr and "Traceback" not in run.stderr
     run = subprocess.run(ray_cmd(tmp_path / "no-model", src, tmp_path / "out"), cwd=REPO,
