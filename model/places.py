@@ -103,6 +103,11 @@ _GENERIC_KEYS = {_key(k) for k in _GENERIC}
 _ARABIC = re.compile("[\u0621-\u064a]")
 
 
+def _is_generic(key: str) -> bool:
+    """A generic noun or head alone (مدينة، المنطقة، ريف): never a place by itself."""
+    return key in _GENERIC_KEYS or "ال" + key in _GENERIC_KEYS or key in _HEAD_KEYS
+
+
 @dataclass(frozen=True)
 class Place:
     """One PLACE span, resolved (``exact``/``fuzzy``) to a GeoNames entry, or ``unresolved``.
@@ -271,7 +276,7 @@ class Gazetteer:
 
     def _lookup(self, words: list[str], head: str | None, area: bool) -> list[int]:
         key = _key(" ".join(words))
-        if key in _GENERIC_KEYS or "ال" + key in _GENERIC_KEYS:
+        if _is_generic(key):
             return []
         hits = list(self._index.get(key, ()) or self._index.get(key.replace(" ", ""), ()))
         if not hits and (head == "area" or area) and key in self._adjectives:
@@ -280,7 +285,7 @@ class Gazetteer:
 
     def _fuzzy(self, core: list[str]) -> tuple[list[int], float, str] | None:
         query = _key(" ".join(core))
-        if len(query.replace(" ", "")) < _FUZZY_MIN_CHARS or query in _GENERIC_KEYS:
+        if len(query.replace(" ", "")) < _FUZZY_MIN_CHARS or _is_generic(query):
             return None
         if self._keys is None:  # fuzzy matches only names of places in our countries
             self._keys = [k for k, hits in self._index.items()

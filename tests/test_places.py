@@ -96,7 +96,7 @@ def test_ambiguous_name_prefers_our_countries_and_says_so(default):
 
 
 def test_generic_noun_and_unknown_name_stay_unresolved(default):
-    for text in ("ضواحي المدينة", "جنوب غرب البلاد", "قرية زوزوفاريا", ""):
+    for text in ("ضواحي المدينة", "جنوب غرب البلاد", "قرية زوزوفاريا", "", "مدينة", "في مدينة", "بلدة"):
         place = resolve_place(text, default)
         assert place.status == "unresolved", text
         assert (place.name, place.geonames_id, place.score, place.geo_precision) == (
