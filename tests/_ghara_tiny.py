@@ -54,6 +54,8 @@ def overrides(out_dir: Path, **extra) -> list[str]:
         "out_dir": str(out_dir),
         "progress": False,
         "dropout": 0.0,
+        "word_dropout": 0.0,  # the demo config's regularisers would slow fitting the small export
+        "lstm_hidden": 0,
         "batch_size": 2,
         "lr_encoder": 0.002,
         "lr_heads": 0.005,
