@@ -11,7 +11,7 @@ Server commands take ``--url``/``--api-key``, defaulting to ``$LABEL_STUDIO_URL`
 argument is visible to other users in the process list. The key is never printed: every
 error line goes through :func:`annotation.labelstudio.redact`.
 
-Existing output files are never replaced unless ``--force`` is given.
+Existing output files are never replaced unless ``--overwrite`` is given.
 
 Exit status: 0 success (``convert``: at least one document; tasks without a submitted
 annotation and every other problem are listed in its report), 1 some input was rejected
@@ -67,13 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write the project's JSON export (all tasks)")
     _project_arg(p)
     p.add_argument("--output", required=True, type=Path)
-    p.add_argument("--force", action="store_true", help="replace --output if it exists")
+    p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     _server_args(p)
 
     p = sub.add_parser("convert", help="read a JSON export and print the conversion report")
     p.add_argument("--input", required=True, type=Path, help="Label Studio JSON export")
     p.add_argument("--output", type=Path, default=None, help="write the documents as JSONL")
-    p.add_argument("--force", action="store_true", help="replace --output if it exists")
+    p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     p.add_argument("--text-key", default=None,
                    help=f"data key holding the article (default: {SCHEMA.text_name!r})")
     return parser
@@ -126,7 +126,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     client = connect(args.url, args.api_key)
     project_id = resolve_project(client, args.project)
-    count = export_project(client, project_id, args.output, overwrite=args.force)
+    count = export_project(client, project_id, args.output, overwrite=args.overwrite)
     print(f"exported {count} tasks (annotated or not) of project {project_id} to {args.output}")
     return EXIT_OK
 
@@ -134,8 +134,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from .export import ExportError, read_export
 
-    if args.output is not None and args.output.exists() and not args.force:
-        raise ExportError(f"{args.output} already exists; pass --force to replace it")
+    if args.output is not None and args.output.exists() and not args.overwrite:
+        raise ExportError(f"{args.output} already exists; pass --overwrite to replace it")
     conversion = read_export(args.input, text_key=args.text_key)
     print(conversion.report.summary())
     if args.output is not None:

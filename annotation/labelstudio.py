@@ -544,7 +544,7 @@ def export_project(
     """
     output = Path(output)
     if output.exists() and not overwrite:
-        raise LabelStudioError(f"{output} already exists; pass --force to replace it")
+        raise LabelStudioError(f"{output} already exists; pass --overwrite to replace it")
     with _api(f"export project {project_id}"):
         raw = client.projects.exports.as_binary(project_id, export_type="JSON", timeout=timeout)
     try:

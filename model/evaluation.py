@@ -419,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model directory or hub id")
     parser.add_argument("--data", required=True, nargs="+", help="Label Studio export JSON file(s)")
     parser.add_argument("--out", help="write the full report as JSON here")
-    parser.add_argument("--force", action="store_true",
+    parser.add_argument("--overwrite", action="store_true",
                         help="replace --out / --errors files that exist already")
     parser.add_argument("--errors", help="write an HTML page of the differences here")
     parser.add_argument("--all-paragraphs", action="store_true",
@@ -438,8 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     from annotation.export import ExportError, read_export
 
     for target in (args.out, args.errors):
-        if target and Path(target).exists() and not args.force:
-            print(f"error: {target} exists; pass --force to replace it", file=sys.stderr)
+        if target and Path(target).exists() and not args.overwrite:
+            print(f"error: {target} exists; pass --overwrite to replace it", file=sys.stderr)
             return 2
 
     documents, conversions = [], []

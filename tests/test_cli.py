@@ -46,5 +46,5 @@ def test_evaluate_refuses_to_replace_a_report(tmp_path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2
-    assert "exists; pass --force" in done.stderr
+    assert "exists; pass --overwrite" in done.stderr
     assert out.read_text() == "{}"

@@ -337,7 +337,7 @@ def test_round_trip_predictions_annotation_export(label_studio, tmp_path: Path) 
     client.annotations.create(id=tasks["a1"].id, result=predictions["a1"].result, project=project_id)
     client.annotations.create(id=tasks["a2"].id, result=[], was_cancelled=True, project=project_id)
     client.annotations.create(id=tasks["a3"].id, result=[], project=project_id)
-    with pytest.raises(LabelStudioError, match="already exists; pass --force"):
+    with pytest.raises(LabelStudioError, match="already exists; pass --overwrite"):
         export_project(client, project_id, output)
     assert export_project(client, project_id, output, overwrite=True) == 3
 
@@ -432,14 +432,14 @@ def test_cli_end_to_end(label_studio, tmp_path: Path) -> None:
     before = export.read_bytes()
     done = cli("export", "--project", title, "--output", str(export), code=2)
     assert "already exists" in done.stderr and export.read_bytes() == before
-    cli("export", "--project", title, "--output", str(export), "--force")
+    cli("export", "--project", title, "--output", str(export), "--overwrite")
     done = cli("convert", "--input", str(export), "--output", str(documents))
     assert "2 tasks -> 1 documents" in done.stdout and "wrote 1 documents" in done.stdout
     assert "problem no_annotation x1" in done.stdout
     rows = [json.loads(line) for line in documents.read_text(encoding="utf-8").splitlines()]
     assert [r["meta"][ARTICLE_ID_FIELD] for r in rows] == ["c3"]
     assert len(rows[0]["spans"]) == len(spans) and len(rows[0]["relations"]) == len(relations)
-    cli("convert", "--input", str(export), "--output", str(documents), code=2)  # no --force
+    cli("convert", "--input", str(export), "--output", str(documents), code=2)  # no --overwrite
 
     # Errors name the problem, not the key; a wrong key given on the command line stays hidden.
     done = cli("export", "--project", "no such project title", "--output", str(export), code=2)
