@@ -18,7 +18,8 @@ One run, one model, the same texts for all three:
 
 Reports articles/s and sub-words/s (the sub-word count of the texts without special
 tokens, the same numerator for all three), the best of ``--repeats`` timed runs after one
-warm-up, the ratios extract/bare and extract/pipeline, and peak memory: the peak resident
+warm-up, taken round-robin (each repeat runs all three in turn, so load swings on a shared
+machine hit all alike), the ratios extract/bare and extract/pipeline, and peak memory: the peak resident
 set size (RSS) above the RSS just before each timed run, sampled every 2 ms from
 ``/proc/self/statm`` by a thread (falls back to ``resource.getrusage`` ``ru_maxrss`` deltas
 where /proc is missing); on CUDA also ``torch.cuda.max_memory_allocated``.
@@ -161,6 +162,37 @@ def time_it(fn: Callable[[], object], repeats: int, device: str) -> tuple[float,
     return min(times), times, peak, cuda_peak
 
 
+def time_interleaved(
+    fns: dict[str, Callable[[], object]], repeats: int, device: str
+) -> dict[str, tuple[float, list[float], int, int]]:
+    """``time_it`` for several contenders, round-robin: one warm-up each, then every repeat
+    runs each contender once, so a load swing on a shared machine hits them all alike and
+    the best-of-N ratios compare like with like."""
+    import torch
+
+    for fn in fns.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    peaks = {name: 0 for name in fns}
+    cuda_peaks = {name: 0 for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            with PeakMemory() as mem:
+                start = time.perf_counter()
+                fn()
+                if device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                times[name].append(time.perf_counter() - start)
+            peaks[name] = max(peaks[name], mem.peak_delta)
+            time_it.method = mem.method
+            if device.startswith("cuda"):
+                cuda_peaks[name] = max(cuda_peaks[name], torch.cuda.max_memory_allocated())
+    return {name: (min(times[name]), times[name], peaks[name], cuda_peaks[name]) for name in fns}
+
+
 def paragraphs_of(texts: list[str]) -> list[str]:
     from annotation.documents import nfc
     from annotation.paragraphs import paragraph_ranges
@@ -272,15 +304,16 @@ def main(argv: list[str] | None = None) -> int:
         result = extractor.extract_batch(texts, batch_size=args.batch_size)
         events_found[:] = [sum(len(r) for r in result)]
 
-    rows["extract_batch (NER+relations+events)"] = time_it(run_extract, args.repeats, device)
-    rows["bare encoder forward"] = time_it(
-        bare_forward(model, paragraphs, args.batch_size), args.repeats, device
-    )
+    contenders = {
+        "extract_batch (NER+relations+events)": run_extract,
+        "bare encoder forward": bare_forward(model, paragraphs, args.batch_size),
+    }
     if not args.skip_pipeline:
         pipe = token_classification_pipeline(model, device, stride=min(128, model.heads.stride))
-        rows["HF pipeline token-classification (NER only)"] = time_it(
-            lambda: pipe(texts, batch_size=args.batch_size), args.repeats, device
+        contenders["HF pipeline token-classification (NER only)"] = (
+            lambda: pipe(texts, batch_size=args.batch_size)
         )
+    rows.update(time_interleaved(contenders, args.repeats, device))
 
     print("| method | best s | articles/s | sub-words/s | peak RSS delta MiB |"
           + (" peak CUDA MiB |" if device.startswith("cuda") else ""))

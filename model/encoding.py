@@ -178,10 +178,26 @@ def merge_windows(
     return merged * token_mask.unsqueeze(-1).to(merged.dtype)
 
 
+#: most window positions (windows x window length) per encoder call: a very long paragraph
+#: (hundreds of windows) goes through in chunks, so the encoder's activations (attention
+#: scores, feed-forward) stay bounded; 64 full 512-windows, more than a normal batch holds
+MAX_WINDOW_TOKENS = 64 * 512
+
+
 def encode_windows(encoder: torch.nn.Module, batch: WindowBatch) -> torch.Tensor:
-    """One encoder pass over all windows, merged back to ``[batch, max_subwords, H]``."""
+    """Encoder passes over all windows (in chunks of at most ``MAX_WINDOW_TOKENS``
+    positions), merged back to ``[batch, max_subwords, H]``."""
+    n_windows, width = batch.input_ids.shape
+    step = max(1, MAX_WINDOW_TOKENS // max(width, 1))
     kwargs = {}
-    if getattr(getattr(encoder, "config", None), "type_vocab_size", 0):
-        kwargs["token_type_ids"] = torch.zeros_like(batch.input_ids)
-    output = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **kwargs)
-    return merge_windows(output.last_hidden_state, batch.gather_index, batch.token_mask)
+    outputs = []
+    for lo in range(0, n_windows, step):
+        ids = batch.input_ids[lo : lo + step]
+        if getattr(getattr(encoder, "config", None), "type_vocab_size", 0):
+            kwargs["token_type_ids"] = torch.zeros_like(ids)
+        output = encoder(
+            input_ids=ids, attention_mask=batch.attention_mask[lo : lo + step], **kwargs
+        )
+        outputs.append(output.last_hidden_state)
+    hidden = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+    return merge_windows(hidden, batch.gather_index, batch.token_mask)

@@ -100,9 +100,22 @@ def _composes_with_previous(ch: str) -> bool:
     ) == "Mc"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_text(text: Any, what: str = "text") -> str:
+    """``text`` itself, or a one-line error naming ``what`` and the problem: a non-str is a
+    TypeError; a lone surrogate (half of a UTF-16 pair, e.g. from a bad ``json.loads`` or
+    ``surrogateescape`` decoding) is a ValueError here rather than an obscure tokenizer
+    error later, so that a batch job can record it against its item and go on."""
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a str, got {type(text).__name__}")
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"{what} holds a lone surrogate U+{ord(bad.group()):04X} at offset {bad.start()} "
+            "(not valid Unicode text; fix its decoding)"
+        )
     return text
 
 

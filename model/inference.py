@@ -5,6 +5,12 @@ encoder pass over all its windows (long paragraphs are windowed, never truncated
 tagger's first-sub-word scores are decoded per word with constrained Viterbi, spans are
 snapped to words (``annotation.words.split_words``), and the relation head scores every
 allowed (STRIKE, argument) pair of the paragraph on the same encoder output.
+
+Memory is bounded for any paragraph length: batches shrink so that ``batch x longest`` stays
+under ``MAX_BATCH_SUBWORDS`` sub-words, the encoder sees at most
+``encoding.MAX_WINDOW_TOKENS`` positions per call, and the relation head scores pairs in
+blocks (``network.pair_blocks``). None of these limits is reached by paragraphs of normal
+length, whose batches and predictions are exactly as without them.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from annotation.documents import Relation, Span
 from annotation.words import char_classes, word_bounds
 
 from .decoding import viterbi_decode
-from .network import JointModel, build_pairs, word_subword_ranges
+from . import network
+from .network import JointModel, pair_blocks, word_subword_ranges
 
 
 @dataclass
@@ -142,6 +149,26 @@ def _subword_ranges(word_ids: np.ndarray, n_words: int) -> np.ndarray:
     return ranges
 
 
+#: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of
+#: a batch (``batch x longest x feature_dim``) stay bounded; far above a batch of 32
+#: paragraphs of normal length, whose batches it never changes
+MAX_BATCH_SUBWORDS = 1 << 16
+
+
+def _batches(items: list[_Item], batch_size: int) -> list[list[_Item]]:
+    """Consecutive batches of the length-sorted items: ``batch_size`` items, fewer where
+    ``len(batch) x longest`` would exceed ``MAX_BATCH_SUBWORDS`` (one item at least)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batches, lo = [], 0
+    while lo < len(items):
+        longest = max(len(items[lo].input_ids), 1)  # items are sorted longest first
+        size = max(1, min(batch_size, MAX_BATCH_SUBWORDS // longest))
+        batches.append(items[lo : lo + size])
+        lo += size
+    return batches
+
+
 def predict_paragraphs(
     model: JointModel,
     texts: Sequence[str],
@@ -166,8 +193,7 @@ def predict_paragraphs(
     model.eval()
     try:
         with torch.inference_mode():
-            for lo in range(0, len(items), batch_size):
-                batch = items[lo : lo + batch_size]
+            for batch in _batches(items, batch_size):
                 _predict_batch(model, batch, results, gold_spans)
     finally:
         model.train(was_training)
@@ -249,16 +275,25 @@ def _predict_batch(
             span_rows.append(rows)
             span_objs.append(objs)
 
-    rel = build_pairs(span_rows, word_ranges, schema, model.heads.max_width)
-    if rel.num_pairs == 0:
-        return
-    probs = torch.softmax(model.relation_logits(features, rel.to(device)), dim=-1).cpu()
-    best_p, best_c = probs.max(dim=-1)
+    # pairs in blocks of consecutive STRIKE spans: memory stays bounded however long the
+    # paragraph (see network.pair_blocks); the span representations are shared by the blocks
+    span_repr = None
     classes = schema.relation_classes
-    keys = rel.pair_keys
-    best_p, best_c = best_p.tolist(), best_c.tolist()
-    for k in np.flatnonzero(np.asarray(best_c) != 0).tolist():
-        b, h, t = keys[k]
-        res = results[batch[b].index]
-        res.relations.append(Relation(span_objs[b][h], classes[best_c[k]], span_objs[b][t]))
-        res.relation_scores.append(best_p[k])
+    for rel in pair_blocks(
+        span_rows, word_ranges, schema, model.heads.max_width,
+        max_distance=model.heads.max_pair_distance, block_pairs=network.PAIR_BLOCK,
+    ):
+        if rel.num_pairs == 0:
+            continue
+        rel = rel.to(device)
+        if span_repr is None:
+            span_repr = model.span_representations(features, rel)
+        probs = torch.softmax(model.relation_logits(features, rel, span_repr), dim=-1).cpu()
+        best_p, best_c = probs.max(dim=-1)
+        keys = rel.pair_keys
+        best_p, best_c = best_p.tolist(), best_c.tolist()
+        for k in np.flatnonzero(np.asarray(best_c) != 0).tolist():
+            b, h, t = keys[k]
+            res = results[batch[b].index]
+            res.relations.append(Relation(span_objs[b][h], classes[best_c[k]], span_objs[b][t]))
+            res.relation_scores.append(best_p[k])

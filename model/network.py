@@ -34,6 +34,14 @@ Relation head: SpERT-style, not PURE
     paragraph has more than ``max_pairs`` candidates, all positives are kept and negatives
     are sampled. At inference the pairs come from the decoded spans (or given gold spans).
 
+    Long paragraphs (an article without line breaks is one paragraph): candidate pairs are
+    limited to ``HeadConfig.max_pair_distance`` words apart (above any gold paragraph's
+    length, so normal paragraphs keep every pair), which makes their number linear in the
+    paragraph's length instead of quadratic; at inference they are scored in blocks of
+    about ``PAIR_BLOCK`` pairs (``pair_blocks``), and ``range_max`` gathers at most
+    ``SEGMENT_MAX_ROWS`` feature rows at a time -- peak memory no longer grows with pairs x
+    distance (tests/test_memory.py: 20,000 words in one paragraph stay far under 1 GB).
+
 Optional tricks for small/weak backbones (``HeadConfig``): ``concat_embeddings`` appends the
 encoder's input word embeddings (e.g. pretrained skip-gram vectors under random transformer
 layers) to its output; ``lstm_hidden`` > 0 adds a BiLSTM over the sub-words.
@@ -48,7 +56,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -87,6 +95,12 @@ class HeadConfig:
     lstm_hidden: int = 0  # per direction; 0 = no BiLSTM
     rel_loss_weight: float = 1.0
     max_pairs: int = 256  # candidate pairs per paragraph in training (positives always kept)
+    #: word gap above which a (STRIKE, argument) pair is no candidate, in training and at
+    #: inference. Without it a paragraph's pairs grow with its length squared (an article
+    #: without line breaks: millions of pairs, gigabytes); with it they grow linearly. Above
+    #: the longest gold paragraph (447 words; the longest gold relation gap is 46), so no
+    #: training pair and no prediction on a paragraph of normal length changes.
+    max_pair_distance: int = 512
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":
@@ -168,7 +182,32 @@ def build_pairs(
     relation_lists: Sequence[Sequence[Sequence[int]]] | None = None,
     max_pairs: int | None = None,
     rng: random.Random | None = None,
+    max_distance: int | None = None,
 ) -> RelationInputs:
+    """All candidate pairs of a batch as one :class:`RelationInputs` (see ``pair_blocks``)."""
+    return next(
+        pair_blocks(
+            span_lists, word_ranges, schema, max_width, relation_lists, max_pairs, rng,
+            max_distance, block_pairs=None,
+        )
+    )
+
+
+#: candidate pairs per block at inference (``pair_blocks``): bounds the relation head's memory
+PAIR_BLOCK = 4096
+
+
+def pair_blocks(
+    span_lists: Sequence[Sequence[Sequence[int]]],
+    word_ranges: Sequence[Sequence[tuple[int, int]]],
+    schema: Schema,
+    max_width: int,
+    relation_lists: Sequence[Sequence[Sequence[int]]] | None = None,
+    max_pairs: int | None = None,
+    rng: random.Random | None = None,
+    max_distance: int | None = None,
+    block_pairs: int | None = PAIR_BLOCK,
+) -> Iterator[RelationInputs]:
     """Candidate (trigger, argument) pairs for a batch of paragraphs.
 
     ``span_lists[b]``: ``[word_start, word_end, label_index]`` per span of paragraph ``b``;
@@ -177,6 +216,14 @@ def build_pairs(
     class_id]`` (training) -- pairs not listed get class 0 (``none``). Spans without
     sub-words are left out. Pairs come paragraph by paragraph, heads in span order, each
     head's tails in span order. Vectorised over the batch with numpy.
+
+    ``max_distance``: leave out pairs more than that many words apart (``distance_bucket``'s
+    gap; ``HeadConfig.max_pair_distance``), found by binary search so that the work stays
+    linear in the number of spans. ``block_pairs``: yield the pairs in blocks of consecutive
+    heads with at most about that many candidates each (a head's candidates are never
+    split), so that memory stays bounded however many spans a paragraph has; ``None``: one
+    block. Every block's span tensors hold all spans of the batch. At least one block is
+    yielded (possibly without pairs).
     """
     labels = schema.entity_labels
     trigger = labels.index(schema.trigger_label)
@@ -211,17 +258,46 @@ def build_pairs(
     s_label = span_label[kept]
     s_local = span_local[kept]
 
-    # every (head, tail) of one paragraph: heads x tails, in span order
+    # every (head, tail) of one paragraph at most ``max_distance`` words apart, in span order
     heads = np.flatnonzero(s_label == trigger)
     tails = np.flatnonzero(np.isin(s_label, arg_labels))
-    tails_per_par = np.bincount(s_batch[tails], minlength=n_par)
-    tail_first = np.cumsum(tails_per_par) - tails_per_par
-    reps = tails_per_par[s_batch[heads]]
-    p_head = np.repeat(heads, reps)
-    within = np.arange(len(p_head)) - np.repeat(np.cumsum(reps) - reps, reps)
-    p_tail = tails[np.repeat(tail_first[s_batch[heads]], reps) + within]
-    distinct = p_head != p_tail
-    p_head, p_tail = p_head[distinct], p_tail[distinct]
+    k_start, k_end = word_start[kept], word_end[kept]
+    ordered, first, count = _candidates(
+        s_batch, k_start, k_end, heads, tails, max_distance, n_par
+    )
+    if block_pairs is None or len(heads) == 0:
+        cuts = [0, len(heads)]
+    else:
+        block_of = (np.cumsum(count) - count) // max(block_pairs, 1)
+        cuts = np.flatnonzero(np.diff(block_of)) + 1
+        cuts = [0, *cuts.tolist(), len(heads)]
+    for lo, hi in zip(cuts, cuts[1:]):
+        p_head, p_tail = _pairs(
+            heads[lo:hi], ordered, first[lo:hi], count[lo:hi], k_start, k_end, max_distance
+        )
+        yield _relation_inputs(
+            p_head, p_tail, n_par, s_batch, s_start, s_end, s_width, s_label, s_local,
+            k_start, k_end, relation_lists, max_pairs, rng,
+        )
+
+
+def _relation_inputs(
+    p_head: np.ndarray,
+    p_tail: np.ndarray,
+    n_par: int,
+    s_batch: np.ndarray,
+    s_start: np.ndarray,
+    s_end: np.ndarray,
+    s_width: np.ndarray,
+    s_label: np.ndarray,
+    s_local: np.ndarray,
+    k_start: np.ndarray,
+    k_end: np.ndarray,
+    relation_lists: Sequence[Sequence[Sequence[int]]] | None,
+    max_pairs: int | None,
+    rng: random.Random | None,
+) -> RelationInputs:
+    """Gold classes, negative sampling and the tensors for the pairs ``(p_head, p_tail)``."""
     p_batch = s_batch[p_head]
 
     targets = None
@@ -254,10 +330,7 @@ def build_pairs(
     # sub-words strictly between the two spans (empty when adjacent)
     c_start = np.minimum(h_end, t_end)
     c_end = np.maximum(h_start, t_start)
-    dist = distance_buckets(
-        word_start[kept][p_head], word_end[kept][p_head],
-        word_start[kept][p_tail], word_end[kept][p_tail],
-    )
+    dist = distance_buckets(k_start[p_head], k_end[p_head], k_start[p_tail], k_end[p_tail])
     keys = list(zip(p_batch.tolist(), s_local[p_head].tolist(), s_local[p_tail].tolist()))
 
     def long(values: np.ndarray) -> torch.Tensor:
@@ -277,6 +350,62 @@ def build_pairs(
         targets=long(targets) if relation_lists is not None else None,
         pair_keys=keys,
     )
+
+
+def _candidates(
+    par: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    heads: np.ndarray,
+    tails: np.ndarray,
+    max_distance: int | None,
+    n_par: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ordered tails, first, count)``: head ``i``'s candidate tails are
+    ``ordered[first[i] : first[i] + count[i]]`` (a superset of its pairs; see ``_pairs``)."""
+    if not len(heads) or not len(tails):
+        return tails, np.zeros(len(heads), dtype=np.int64), np.zeros(len(heads), dtype=np.int64)
+    if max_distance is None:  # every tail of the paragraph
+        tails_per_par = np.bincount(par[tails], minlength=n_par)
+        first = (np.cumsum(tails_per_par) - tails_per_par)[par[heads]]
+        return tails, first, tails_per_par[par[heads]]
+    # tails sorted by (paragraph, first word); a head's candidates are one slice of them:
+    # those starting in [head start - max_distance - widest tail, head end + max_distance]
+    ordered = tails[np.lexsort((w_start[tails], par[tails]))]
+    widest = int((w_end[tails] - w_start[tails]).max())
+    stride = int(max(w_end.max(), 0)) + 2 * max_distance + widest + 2
+    key = par[ordered] * stride + w_start[ordered]
+    base = par[heads] * stride
+    low = np.maximum(w_start[heads] - max_distance - widest, 0)
+    first = np.searchsorted(key, base + low, side="left")
+    count = np.searchsorted(key, base + w_end[heads] + max_distance, side="right") - first
+    return ordered, first, count
+
+
+def _pairs(
+    heads: np.ndarray,
+    ordered: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    max_distance: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(head, tail)`` span indices from ``_candidates``: distinct, at most
+    ``max_distance`` words apart, ordered by head then tail (span order)."""
+    p_head = np.repeat(heads, count)
+    within = np.arange(len(p_head)) - np.repeat(np.cumsum(count) - count, count)
+    p_tail = ordered[np.repeat(first, count) + within]
+    keep = p_head != p_tail
+    if max_distance is not None:
+        hs, he, ts, te = w_start[p_head], w_end[p_head], w_start[p_tail], w_end[p_tail]
+        gap = np.where(ts >= he, ts - he, np.maximum(hs - te, 0))
+        keep &= gap <= max_distance
+    p_head, p_tail = p_head[keep], p_tail[keep]
+    if max_distance is not None:
+        order = np.lexsort((p_tail, p_head))
+        p_head, p_tail = p_head[order], p_tail[order]
+    return p_head, p_tail
 
 
 def range_max(
@@ -343,6 +472,8 @@ def _segment_max(
     total = int(length.sum())
     if total == 0:
         return out
+    if total > SEGMENT_MAX_ROWS:  # gather at most SEGMENT_MAX_ROWS rows at a time
+        return _segment_max_blocked(flat, out, first, length, n_out)
     device = flat.device
     segment = torch.repeat_interleave(torch.arange(length.numel(), device=device), length)
     offset = torch.cumsum(length, 0) - length
@@ -350,6 +481,60 @@ def _segment_max(
     values = flat.index_select(0, position)
     index = (segment % n_out).unsqueeze(1).expand(-1, flat.size(1))
     return out.scatter_reduce(0, index, values, reduce="amax", include_self=False)
+
+
+#: most feature rows ``_segment_max`` gathers at once (a long context range of a long
+#: paragraph would otherwise copy ``pairs x range length`` rows)
+SEGMENT_MAX_ROWS = 1 << 16
+
+
+def _segment_max_blocked(
+    flat: torch.Tensor, out: torch.Tensor, first: torch.Tensor, length: torch.Tensor, n_out: int
+) -> torch.Tensor:
+    """``_segment_max`` over groups of whole segments of about ``SEGMENT_MAX_ROWS`` rows
+    each: the same maxima (max is exact in any order), bounded memory."""
+    device = flat.device
+    acc = torch.full_like(out, float("-inf"))
+    ends = torch.cumsum(length, 0)
+    group = torch.div(ends - length, SEGMENT_MAX_ROWS, rounding_mode="floor")
+    cuts = [0, *(torch.nonzero(torch.diff(group)).flatten() + 1).tolist(), length.numel()]
+    for lo, hi in zip(cuts, cuts[1:]):
+        part_len = length[lo:hi]
+        total = int(part_len.sum())
+        if total == 0:
+            continue
+        local = torch.repeat_interleave(torch.arange(hi - lo, device=device), part_len)
+        offset = torch.cumsum(part_len, 0) - part_len
+        position = first[lo:hi][local] + torch.arange(total, device=device) - offset[local]
+        values = flat.index_select(0, position)
+        index = ((local + lo) % n_out).unsqueeze(1).expand(-1, flat.size(1))
+        acc = acc.scatter_reduce(0, index, values, reduce="amax", include_self=True)
+    touched = torch.zeros(n_out, dtype=torch.bool, device=device)
+    touched[torch.nonzero(length > 0).flatten() % n_out] = True
+    return torch.where(touched.unsqueeze(1), acc, out)
+
+
+class _one_cpu_thread:
+    """Run the block with one intra-op CPU thread (inference on CPU only), then restore.
+
+    Why: the BiLSTM is hundreds of tiny sequential steps (a ``[batch, 128] x [128, 512]``
+    product each); splitting each over several threads buys nothing and costs a thread
+    handshake per step, which on a busy machine stalls for a whole scheduler slice -- the
+    LSTM then took as long as the encoder (bench/infer_speed.py; 4x faster on one thread on 2
+    shared cores). The setting is process-wide: another Python thread running torch at the
+    same moment also gets one thread for that time."""
+
+    def __init__(self, device: torch.device, grad: bool):
+        self.active = device.type == "cpu" and not grad and torch.get_num_threads() > 1
+
+    def __enter__(self) -> None:
+        if self.active:
+            self.threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            torch.set_num_threads(self.threads)
 
 
 class JointModel(nn.Module):
@@ -439,7 +624,8 @@ class JointModel(nn.Module):
             packed = nn.utils.rnn.pack_padded_sequence(
                 hidden, lengths, batch_first=True, enforce_sorted=False
             )
-            out, _ = self.lstm(packed)
+            with _one_cpu_thread(hidden.device, torch.is_grad_enabled()):
+                out, _ = self.lstm(packed)
             hidden, _ = nn.utils.rnn.pad_packed_sequence(
                 out, batch_first=True, total_length=hidden.size(1)
             )
@@ -448,12 +634,29 @@ class JointModel(nn.Module):
     def tag_logits(self, features: torch.Tensor) -> torch.Tensor:
         return self.tagger(self.dropout(features))
 
-    def relation_logits(self, features: torch.Tensor, rel: RelationInputs) -> torch.Tensor:
-        """Masked class logits ``[P, classes]`` (float32; disallowed roles at -inf)."""
-        features = self.dropout(features)
+    def span_representations(self, features: torch.Tensor, rel: RelationInputs) -> torch.Tensor:
+        """``[S, feature_dim + width_dim]``: max-pooled sub-words and width of every span.
+
+        Computed once per batch when the pairs come in several blocks (``pair_blocks``) and
+        passed to :meth:`relation_logits`; ``features`` must already be dropped out."""
         spans = range_max(features, rel.span_batch, rel.span_start, rel.span_end)
         widths = self.width_embedding(rel.span_width)
-        span_repr = torch.cat([spans, widths.to(spans.dtype)], dim=-1)
+        return torch.cat([spans, widths.to(spans.dtype)], dim=-1)
+
+    def relation_logits(
+        self,
+        features: torch.Tensor,
+        rel: RelationInputs,
+        span_repr: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Masked class logits ``[P, classes]`` (float32; disallowed roles at -inf).
+
+        ``span_repr``: :meth:`span_representations` of ``rel``'s spans, if already known
+        (inference over pair blocks; dropout is then not applied again)."""
+        if span_repr is None:
+            features = self.dropout(features)
+            span_repr = self.span_representations(features, rel)
+        spans = span_repr
         rows = rel.span_batch[rel.pair_head]
         context = range_max(features, rows, rel.ctx_start, rel.ctx_end)
         tail_labels = rel.span_label[rel.pair_tail]
@@ -489,6 +692,7 @@ class JointModel(nn.Module):
             relation_lists=[ex["relations"] for ex in examples],
             max_pairs=self.heads.max_pairs,
             rng=rng,
+            max_distance=self.heads.max_pair_distance,
         )
         return {"windows": windows, "labels": labels, "relations": rel}
 

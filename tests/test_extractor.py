@@ -71,6 +71,15 @@ def test_type_errors_and_empty_inputs():
         extractor.extract_batch("a string, not a list")
     with pytest.raises(TypeError, match=r"texts\[1\]"):
         extractor.extract_batch(["نص", None])
+    # a lone surrogate: a clear ValueError naming the item and the offset, not a tokenizer
+    # error, also when the text holds no Arabic (annotate_batch goes the same way)
+    for bad, at in (("غارة \ud83d على", 5), ("\udc80", 0)):
+        with pytest.raises(ValueError, match=rf"texts\[1\] holds a lone surrogate U\+D.* {at} "):
+            extractor.extract_batch(["نص", bad])
+        with pytest.raises(ValueError, match=r"^text holds a lone surrogate"):
+            extractor.extract(bad)
+        with pytest.raises(ValueError, match=r"texts\[0\]"):
+            extractor.annotate_batch([bad])
     for empty in ("", "   \n\n ", "hello world, no Arabic here", "12345 67", "\u200f"):
         assert extractor.extract(empty) == []
     assert extractor.extract_batch([]) == []
