@@ -69,43 +69,15 @@ from torch.nn import functional as F
 from annotation.examples import IGNORE_INDEX
 from annotation.schema import SCHEMA, Schema
 
+from .config import MODEL_CONFIG_NAME as CONFIG_NAME
+from .config import HeadConfig
 from .decoding import transition_constraints
 from .encoding import WindowBatch, encode_windows, make_window_batch
 
-CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 MODEL_TYPE = "ghara-joint"
 #: signed word-distance buckets: 0..9 tail before head, 10..19 tail after head
 NUM_DISTANCE_BUCKETS = 20
-
-
-@dataclass
-class HeadConfig:
-    """Everything about the model besides the encoder; saved in ``config.json``."""
-
-    max_length: int = 512  # window length incl. [CLS]/[SEP]
-    stride: int = 128  # overlap between consecutive windows (sub-words)
-    dropout: float = 0.1
-    width_dim: int = 32  # span-width embedding (width in words)
-    max_width: int = 16  # widths above this share one bucket
-    label_dim: int = 32  # tail-label embedding
-    distance_dim: int = 32  # signed distance-bucket embedding
-    rel_hidden: int = 256  # relation MLP hidden size (0: a single linear layer)
-    concat_embeddings: bool = False
-    lstm_hidden: int = 0  # per direction; 0 = no BiLSTM
-    rel_loss_weight: float = 1.0
-    max_pairs: int = 256  # candidate pairs per paragraph in training (positives always kept)
-    #: word gap above which a (STRIKE, argument) pair is no candidate, in training and at
-    #: inference. Without it a paragraph's pairs grow with its length squared (an article
-    #: without line breaks: millions of pairs, gigabytes); with it they grow linearly. Above
-    #: the longest gold paragraph (447 words; the longest gold relation gap is 46), so no
-    #: training pair and no prediction on a paragraph of normal length changes.
-    max_pair_distance: int = 512
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def distance_bucket(head: tuple[int, int], tail: tuple[int, int]) -> int:
