@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     events_found = []
 
     def run_extract():
-        result = extractor.extract_batch(texts, batch_size=args.batch_size)
+        result = extractor.extract_batch(texts, batch_size=args.batch_size, normalize=False)
         events_found[:] = [sum(len(r) for r in result)]
 
     contenders = {

@@ -54,6 +54,7 @@ docs/BATCH.md.)
 from __future__ import annotations
 
 import argparse
+import functools
 import contextlib
 import fcntl
 import gzip
@@ -665,7 +666,10 @@ def extract_records(
     order; a failing record becomes an error record. Shared by the single-process loop and
     the Ray actors."""
     ok = [r for r in chunk if r.error is None]
-    extract = extractor.extract_batch if output_format == "events" else extractor.annotate_batch
+    if output_format == "events":  # normalised per article below: a bad date is a note, not a crash
+        extract = functools.partial(extractor.extract_batch, normalize=False)
+    else:
+        extract = extractor.annotate_batch
     results = _extract_chunk(extract, [r.text for r in ok], batch_size) if ok else []
     by_index = {r.index: res for r, res in zip(ok, results)}
     outputs = []

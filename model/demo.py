@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     from .extractor import StrikeExtractor
 
     extractor = StrikeExtractor.from_pretrained(args.model, device=args.device)
-    events = extractor.extract_batch([a["text"] for a in articles])
+    events = extractor.extract_batch([a["text"] for a in articles], normalize=False)  # per article below
     total = n_records = 0
     for article, found in zip(articles, events):
         found, records, note = article_records(article, found)

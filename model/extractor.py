@@ -26,7 +26,7 @@ from typing import Any
 from annotation.documents import Document
 from annotation.paragraphs import paragraph_ranges
 
-from .events import StrikeEvent, build_events
+from .events import StrikeEvent, build_events, normalize_events
 
 __all__ = ["StrikeExtractor", "OffsetMap", "has_arabic"]
 
@@ -156,19 +156,36 @@ class StrikeExtractor:
         return self.model.tokenizer
 
     # -- extraction -----------------------------------------------------------------------
-    def extract(self, text: str) -> list[StrikeEvent]:
-        """Strike events of one article (offsets into ``text``)."""
+    def extract(self, text: str, published: Any = None, *, normalize: bool = True) -> list[StrikeEvent]:
+        """Strike events of one article (offsets into ``text``).
+
+        ``published``: the article's publication date (RFC 2822, ``2015-07-27 16:58:52``, a
+        ``date``/``datetime``), the anchor that DATE arguments resolve against; see
+        :meth:`extract_batch` for ``normalize``.
+        """
         _check_text(text)
-        return self.extract_batch([text])[0]
+        return self.extract_batch([text], published=[published], normalize=normalize)[0]
 
     def extract_batch(
-        self, texts: Sequence[str], batch_size: int | None = None
+        self,
+        texts: Sequence[str],
+        batch_size: int | None = None,
+        *,
+        published: Sequence[Any] | None = None,
+        normalize: bool = True,
     ) -> list[list[StrikeEvent]]:
         """Strike events of each article; one list per input text, in input order.
 
         All paragraphs of all texts are predicted together, longest first, ``batch_size``
-        paragraphs per forward pass.
+        paragraphs per forward pass. With ``normalize`` (the default) every event also carries
+        normalised values (:func:`model.events.normalize_events`): COUNT ranges, PLACE gazetteer
+        entries and -- where ``published[i]`` gives text ``i``'s publication date -- DATE
+        intervals. An unreadable publication date raises ``ValueError`` naming it. Batch
+        inference passes ``normalize=False`` and normalises per article itself, so that one bad
+        date becomes a counted note instead of an exception.
         """
+        if published is not None and len(published) != len(texts):
+            raise ValueError(f"published: {len(published)} dates for {len(texts)} texts")
         maps, paragraphs = self._predict_articles(texts, batch_size)
         results: list[list[StrikeEvent]] = [[] for _ in maps]
         for t, p, start, para, prediction in paragraphs:
@@ -183,6 +200,9 @@ class StrikeExtractor:
                 for a, b in zip(before.spans(), after.spans()):
                     assert a.text in unicodedata.normalize("NFC", b.text), (a, b)
             results[t] = mapped
+        if normalize:
+            dates = published if published is not None else [None] * len(texts)
+            results = [normalize_events(events, date) for events, date in zip(results, dates)]
         return results
 
     def annotate_batch(

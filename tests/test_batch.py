@@ -31,7 +31,7 @@ class FakeExtractor:
     def __init__(self):
         self.calls = 0
 
-    def extract_batch(self, texts, batch_size=32):
+    def extract_batch(self, texts, batch_size=32, *, published=None, normalize=True):
         self.calls += 1
         if "BOOM" in texts:
             raise RuntimeError("kaboom")
@@ -448,7 +448,7 @@ def check_records(path: Path, lines: dict, inputs: dict) -> None:
 class DatedExtractor(FakeExtractor):
     """One real StrikeEvent per Arabic text, with the word أمس (yesterday) as its DATE."""
 
-    def extract_batch(self, texts, batch_size=32):
+    def extract_batch(self, texts, batch_size=32, *, published=None, normalize=True):
         from model.events import EventSpan
 
         events = super().extract_batch(texts, batch_size)

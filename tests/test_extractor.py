@@ -148,3 +148,29 @@ def test_offset_map_words_round_trip():
             assert m.text[start:end] in unicodedata.normalize("NFC", original[o_start:o_end])
 
     check()
+
+
+def test_extract_normalises_with_the_publication_date():
+    """Dates become intervals anchored on ``published``; counts get ranges; places a gazetteer
+    entry; ``normalize=False`` keeps the raw mention events (batch normalises per article)."""
+    extractor = tiny_extractor()
+    doc = small_documents()[0]
+    published = "Sun, 14 May 2023 06:00:00 GMT"
+    events = extractor.extract(doc.text, published=published)
+    data = [e.to_dict() for e in events]
+    dates = [d for e in data for d in e["dates"]]
+    assert dates and all("interval" in d for d in dates)
+    assert any(d["interval"] is not None for d in dates)
+    places = [p for e in data for p in e["places"]]
+    assert places and all(p["geo"]["status"] in {"exact", "fuzzy", "unresolved"} for p in places)
+    counts = [c for e in data for c in (e["strikes"], e["killed"], e["injured"]) if c]
+    assert counts and all({"min", "max", "conservative"} <= set(c) for c in counts)
+
+    raw = extractor.extract(doc.text, normalize=False)
+    assert all("interval" not in d for e in raw for d in e.to_dict()["dates"])
+    undated = extractor.extract(doc.text)  # no publication date: no interval, the rest normalised
+    assert all(d.get("interval") is None for e in undated for d in e.to_dict()["dates"])
+    with pytest.raises(ValueError, match="not a date"):
+        extractor.extract(doc.text, published="not a date")
+    with pytest.raises(ValueError, match="2 dates for 1 texts"):
+        extractor.extract_batch([doc.text], published=["2023-05-14", "2023-05-15"])
