@@ -1,4 +1,4 @@
-"""ghara's annotation side: the label schema, Label Studio exports, documents and examples."""
+"""ghara's annotation side: the label schema, Label Studio exports, documents, word-level targets."""
 
 from .documents import Document, Paragraph, Relation, Span
 from .export import Conversion, ConversionReport, ExportError, Problem, read_export

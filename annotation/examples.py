@@ -1,63 +1,39 @@
-"""Paragraphs -> model examples: word-level BIO through a fast tokenizer's offsets.
+"""A paragraph's word-level training targets: BIO tags per word, span rows, relation rows.
 
-Sub-words are tied to words by their character offsets (never by re-tokenising words), so
-the example keeps exact offsets into the paragraph and nothing is truncated: windowing
-long sequences is the encoder's job (model/encoding.py).
+Only the parts that need no tokenizer live here (annotation/ holds no model code): the
+sub-words, their labels and the training example dicts are built in ``model.features``,
+which calls :func:`paragraph_targets` with the words it split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
-
-import datasets
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from .bio import span_word_range, spans_to_tags
-from .documents import Document, Paragraph
-from .paragraphs import split_paragraphs
+from .documents import Paragraph
 from .schema import SCHEMA, Schema
-from .words import split_words
-
-IGNORE_INDEX = -100
 
 
-def subword_word_ids(
-    offsets: Sequence[tuple[int, int]], words: Sequence[tuple[int, int]], text_length: int
-) -> list[int]:
-    """The word each sub-word belongs to (-1 for none), found from character offsets."""
-    char_to_word = [-1] * text_length
-    for index, (start, end) in enumerate(words):
-        for c in range(start, end):
-            char_to_word[c] = index
-    word_ids = []
-    for start, end in offsets:
-        word = next((char_to_word[c] for c in range(start, end) if char_to_word[c] >= 0), -1)
-        word_ids.append(word)
-    return word_ids
+class WordTargets(NamedTuple):
+    """Targets of one paragraph over its words (indices into ``words``)."""
+
+    #: BIO tag id per word (``schema.tag2id``)
+    word_tags: list[int]
+    #: ``[word_start, word_end, label_index]`` per span that covers whole words, in span order
+    spans: list[list[int]]
+    #: ``[head_row, tail_row, class_index]`` per relation whose two spans are in ``spans``
+    relations: list[list[int]]
 
 
-def encode_paragraph(
-    paragraph: Paragraph, tokenizer: Any, schema: Schema = SCHEMA
-) -> dict[str, Any]:
-    """One training/inference example for one paragraph (see docs/CONTRACTS.md)."""
-    if not getattr(tokenizer, "is_fast", False):
-        raise TypeError("ghara needs a fast tokenizer (offset mapping); got a slow one")
-    text = paragraph.text
-    words = split_words(text)
-    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    offsets = [tuple(o) for o in encoding["offset_mapping"]]
-    word_ids = subword_word_ids(offsets, words, len(text))
-
+def paragraph_targets(
+    paragraph: Paragraph, words: Sequence[tuple[int, int]], schema: Schema = SCHEMA
+) -> WordTargets:
+    """The word-level targets of ``paragraph``, whose words are ``words``
+    (``annotation.words.split_words`` of its text). A span that covers no word is left out,
+    and so are the relations that use it."""
     tag2id = schema.tag2id
     word_tags = [tag2id[t] for t in spans_to_tags(paragraph.spans, words, schema)]
-    labels, seen = [], set()
-    for word in word_ids:
-        if word < 0 or word in seen:
-            labels.append(IGNORE_INDEX)
-        else:
-            seen.add(word)
-            labels.append(word_tags[word])
-
     label_index = {label: i for i, label in enumerate(schema.entity_labels)}
     span_rows, span_position = [], {}
     for span in sorted(paragraph.spans):
@@ -72,32 +48,4 @@ def encode_paragraph(
         for r in paragraph.relations
         if r.head in span_position and r.tail in span_position
     ]
-    return {
-        "id": paragraph.id,
-        "doc_id": paragraph.doc_id,
-        "paragraph_index": paragraph.index,
-        "paragraph_start": paragraph.start,
-        "text": text,
-        "input_ids": list(encoding["input_ids"]),
-        "offsets": [list(o) for o in offsets],
-        "word_ids": word_ids,
-        "words": [list(w) for w in words],
-        "word_tags": word_tags,
-        "labels": labels,
-        "spans": span_rows,
-        "relations": relation_rows,
-    }
-
-
-def build_examples(
-    documents: Iterable[Document], tokenizer: Any, schema: Schema = SCHEMA
-) -> list[dict[str, Any]]:
-    return [
-        encode_paragraph(paragraph, tokenizer, schema)
-        for doc in documents
-        for paragraph in split_paragraphs(doc)
-    ]
-
-
-def to_dataset(examples: list[dict[str, Any]]) -> datasets.Dataset:
-    return datasets.Dataset.from_list(examples)
+    return WordTargets(word_tags, span_rows, relation_rows)

@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from annotation.examples import build_examples  # noqa: E402
 from annotation.export import read_export  # noqa: E402
 from model.backbone import load_backbone  # noqa: E402
 from model.config import HeadConfig, load_config  # noqa: E402
@@ -72,7 +71,7 @@ def main() -> None:
     model = JointModel(encoder, tokenizer, heads).to(args.device).train()
 
     docs = read_export(args.data).documents
-    examples = [ex for ex in build_examples(docs, tokenizer) if ex["input_ids"]]
+    examples = [ex for ex in model.examples(docs) if ex["input_ids"]]
     batches = make_batches([len(ex["input_ids"]) for ex in examples], args.batch_size, 0, 0)
     batches = [[examples[i] for i in b] for b in batches[: args.batches]]
     tokens = sum(len(ex["input_ids"]) for b in batches for ex in b)

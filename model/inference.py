@@ -1,6 +1,7 @@
 """Paragraph texts -> spans and relations, in batches, with a :class:`JointModel`.
 
-Paragraphs are sorted by sub-word length and batched (little padding); each batch makes one
+Paragraphs are split into words and sub-words by ``model.features.featurize`` (the same
+alignment and preprocessing training used), sorted by sub-word length and batched (little padding); each batch makes one
 encoder pass over all its windows (long paragraphs are windowed, never truncated), the
 tagger's first-sub-word scores are decoded per word with constrained Viterbi, spans are
 snapped to words (``annotation.words.split_words``), and the relation head scores every
@@ -23,11 +24,11 @@ import torch
 
 from annotation.bio import span_word_range, tags_to_word_ranges
 from annotation.documents import Relation, Span
-from annotation.words import char_classes, word_bounds
 
 from .decoding import viterbi_decode
 from . import network
-from .network import JointModel, pair_blocks, word_subword_ranges
+from .features import Featurized, featurize
+from .network import JointModel, pair_blocks
 
 
 @dataclass
@@ -45,117 +46,13 @@ class ParagraphPrediction:
     relation_scores: list[float] = field(default_factory=list)
 
 
-@dataclass
-class _Item:
-    index: int
-    text: str
-    words: list[tuple[int, int]]
-    input_ids: list[int]
-    #: ``[first, last + 1)`` sub-word range per word, ``(-1, -1)`` for a word without any
-    #: (``network.word_subword_ranges``), as an ``[n_words, 2]`` array
-    ranges: np.ndarray
-
-
-class _quiet_length_warning:
-    """Mute the tokenizer's one-off "Token indices sequence length is longer than the
-    specified maximum sequence length" warning during one call: long paragraphs are cut into
-    windows here, so it would only mislead. Other warnings are untouched, and the
-    tokenizer's state is restored (its own later calls still warn)."""
-
-    KEY = "sequence-length-is-longer-than-the-specified-maximum"
-
-    def __init__(self, tokenizer):
-        self.flags = getattr(tokenizer, "deprecation_warnings", None)
-
-    def __enter__(self):
-        if isinstance(self.flags, dict):
-            self.had, self.value = self.KEY in self.flags, self.flags.get(self.KEY)
-            self.flags[self.KEY] = True
-        return self
-
-    def __exit__(self, *exc):
-        if isinstance(self.flags, dict):
-            if self.had:
-                self.flags[self.KEY] = self.value
-            else:
-                self.flags.pop(self.KEY, None)
-
-
-def _featurize(tokenizer, texts: Sequence[str]) -> list[_Item]:
-    """Words and sub-words of every non-empty text (those with at least one sub-word).
-
-    Same result as ``split_words`` + ``subword_word_ids`` + ``word_subword_ranges`` per text,
-    computed for all texts at once with numpy.
-    """
-    items: list[_Item] = []
-    candidates = [(i, t) for i, t in enumerate(texts) if t and t.strip()]
-    if not candidates:
-        return items
-    with _quiet_length_warning(tokenizer):
-        enc = tokenizer(
-            [t for _, t in candidates], add_special_tokens=False, return_offsets_mapping=True
-        )
-    all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
-    # every text at its own place in one long string: a text starts one past the previous end
-    text_start = np.zeros(len(candidates) + 1, dtype=np.int64)
-    np.cumsum([len(t) + 1 for _, t in candidates], out=text_start[1:])
-    joined = " ".join(char_classes(t) for _, t in candidates)
-    starts, ends = word_bounds(np.frombuffer(joined.encode("ascii"), dtype=np.uint8))
-    word_cut = np.searchsorted(starts, text_start)  # words of text k: word_cut[k]:word_cut[k+1]
-    n_sub = np.fromiter((len(ids) for ids in all_ids), dtype=np.int64, count=len(all_ids))
-    sub_cut = np.zeros(len(candidates) + 1, dtype=np.int64)
-    np.cumsum(n_sub, out=sub_cut[1:])
-    offsets = np.array(
-        [o for offs in all_offsets for o in offs], dtype=np.int64
-    ).reshape(-1, 2) + np.repeat(text_start[:-1], n_sub)[:, None]
-    # the word of a sub-word: the first word ending after its first character, if that word
-    # has a character inside the sub-word (annotation.examples.subword_word_ids)
-    w = np.searchsorted(ends, offsets[:, 0], side="right")
-    inside = w < len(ends)
-    wc = np.minimum(w, max(len(ends) - 1, 0))
-    if len(ends):
-        inside &= np.maximum(offsets[:, 0], starts[wc]) < offsets[:, 1]
-    else:
-        inside[:] = False
-    word_of = np.where(inside, w, -1)
-    ranges = _subword_ranges(word_of, len(starts))  # global sub-word positions
-    for k, (i, text) in enumerate(candidates):
-        w0, w1 = int(word_cut[k]), int(word_cut[k + 1])
-        s0, s1 = int(sub_cut[k]), int(sub_cut[k + 1])
-        if s0 == s1 or w0 == w1:
-            continue
-        shift = int(text_start[k])
-        words = list(zip((starts[w0:w1] - shift).tolist(), (ends[w0:w1] - shift).tolist()))
-        local = ranges[w0:w1]
-        local = np.where(local >= 0, local - s0, -1)
-        items.append(_Item(i, text, words, all_ids[k], local))
-    return items
-
-
-def _subword_ranges(word_ids: np.ndarray, n_words: int) -> np.ndarray:
-    """``network.word_subword_ranges`` as an ``[n_words, 2]`` array."""
-    ranges = np.full((n_words, 2), -1, dtype=np.int64)
-    valid = np.flatnonzero(word_ids >= 0)
-    if not len(valid):
-        return ranges
-    wv = word_ids[valid]
-    if np.any(wv[1:] < wv[:-1]):  # sub-words out of order: the plain loop
-        return np.array(word_subword_ranges(word_ids.tolist(), n_words), dtype=np.int64)
-    change = np.flatnonzero(wv[1:] != wv[:-1])
-    first = np.concatenate(([0], change + 1))
-    last = np.concatenate((change, [len(wv) - 1]))
-    ranges[wv[first], 0] = valid[first]
-    ranges[wv[last], 1] = valid[last] + 1
-    return ranges
-
-
 #: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of
 #: a batch (``batch x longest x feature_dim``) stay bounded; far above a batch of 32
 #: paragraphs of normal length, whose batches it never changes
 MAX_BATCH_SUBWORDS = 1 << 16
 
 
-def _batches(items: list[_Item], batch_size: int) -> list[list[_Item]]:
+def _batches(items: list[Featurized], batch_size: int) -> list[list[Featurized]]:
     """Consecutive batches of the length-sorted items: ``batch_size`` items, fewer where
     ``len(batch) x longest`` would exceed ``MAX_BATCH_SUBWORDS`` (one item at least)."""
     if batch_size < 1:
@@ -187,7 +84,7 @@ def predict_paragraphs(
         for i, spans in enumerate(gold_spans):
             results[i].spans = list(spans)
             results[i].span_scores = [1.0] * len(spans)
-    items = _featurize(model.tokenizer, texts)
+    items = featurize(model.tokenizer, texts, model.word_preprocessor)
     items.sort(key=lambda it: len(it.input_ids), reverse=True)
     was_training = model.training
     model.eval()
@@ -202,7 +99,7 @@ def predict_paragraphs(
 
 def _predict_batch(
     model: JointModel,
-    batch: list[_Item],
+    batch: list[Featurized],
     results: list[ParagraphPrediction],
     gold_spans: Sequence[Sequence[Span]] | None,
 ) -> None:

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -66,18 +66,21 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from annotation.examples import IGNORE_INDEX
 from annotation.schema import SCHEMA, Schema
 
 from .config import MODEL_CONFIG_NAME as CONFIG_NAME
 from .config import HeadConfig
 from .decoding import transition_constraints
 from .encoding import WindowBatch, encode_windows, make_window_batch
+from .features import IGNORE_INDEX, word_subword_ranges
+from .preprocess import preprocess_spec, spec_preprocessor
 
 WEIGHTS_NAME = "model.safetensors"
 MODEL_TYPE = "ghara-joint"
 #: signed word-distance buckets: 0..9 tail before head, 10..19 tail after head
 NUM_DISTANCE_BUCKETS = 20
+#: ``JointModel(preprocess=...)`` default: the backbone's own preprocessing, if it has one
+AUTO_PREPROCESS = "auto"
 
 
 def distance_bucket(head: tuple[int, int], tail: tuple[int, int]) -> int:
@@ -91,18 +94,6 @@ def distance_bucket(head: tuple[int, int], tail: tuple[int, int]) -> int:
     else:
         bucket = min(9, 5 + (gap.bit_length() - 3))  # 5-7 -> 5, 8-15 -> 6, ... 64+ -> 9
     return 10 + bucket if after else 9 - bucket
-
-
-def word_subword_ranges(word_ids: Sequence[int], n_words: int) -> list[tuple[int, int]]:
-    """``[first, last + 1)`` sub-word range per word; ``(-1, -1)`` for a word without any."""
-    ranges = [[-1, -1] for _ in range(n_words)]
-    for i, w in enumerate(word_ids):
-        if w < 0:
-            continue
-        if ranges[w][0] < 0:
-            ranges[w][0] = i
-        ranges[w][1] = i + 1
-    return [tuple(r) for r in ranges]
 
 
 @dataclass
@@ -183,7 +174,7 @@ def pair_blocks(
     """Candidate (trigger, argument) pairs for a batch of paragraphs.
 
     ``span_lists[b]``: ``[word_start, word_end, label_index]`` per span of paragraph ``b``;
-    ``word_ranges[b]``: sub-word range per word (``word_subword_ranges``, a list or an
+    ``word_ranges[b]``: sub-word range per word (``features.word_subword_ranges``, a list or an
     ``[n_words, 2]`` array); ``relation_lists[b]``: gold ``[head_index, tail_index,
     class_id]`` (training) -- pairs not listed get class 0 (``none``). Spans without
     sub-words are left out. Pairs come paragraph by paragraph, heads in span order, each
@@ -518,10 +509,21 @@ class JointModel(nn.Module):
         tokenizer: Any,
         heads: HeadConfig | None = None,
         schema: Schema = SCHEMA,
+        preprocess: str | None = AUTO_PREPROCESS,
     ) -> None:
+        """``preprocess``: the text preprocessing the backbone expects (``model.preprocess``:
+        ``"arabert:<model>"`` or ``None`` for raw text), saved in config.json so that training
+        and inference always feed the same sub-words. ``AUTO_PREPROCESS`` (the default, when a
+        model is built from a backbone for training): found from the encoder's
+        ``name_or_path``."""
         super().__init__()
         self.encoder = encoder
         self.tokenizer = tokenizer
+        if preprocess == AUTO_PREPROCESS:
+            preprocess = preprocess_spec(getattr(encoder.config, "name_or_path", None))
+        self.preprocess = preprocess
+        #: per-word function for ``model.features.featurize`` (``None``: raw text)
+        self.word_preprocessor = spec_preprocessor(preprocess)
         self.heads = heads = heads or HeadConfig()
         self.schema = schema
         max_positions = getattr(encoder.config, "max_position_embeddings", None)
@@ -573,6 +575,13 @@ class JointModel(nn.Module):
 
     def head_parameters(self) -> list[nn.Parameter]:
         return [p for n, p in self.named_parameters() if not n.startswith("encoder.")]
+
+    def examples(self, documents: Iterable[Any]) -> list[dict[str, Any]]:
+        """Training/evaluation examples of ``documents`` for this model (its tokenizer,
+        schema and preprocessing: ``model.features.build_examples``)."""
+        from .features import build_examples
+
+        return build_examples(documents, self.tokenizer, self.schema, self.word_preprocessor)
 
     def window_batch(self, sequences: Sequence[Sequence[int]]) -> WindowBatch:
         tok = self.tokenizer
@@ -649,7 +658,7 @@ class JointModel(nn.Module):
     def collate(
         self, examples: Sequence[dict[str, Any]], rng: random.Random | None = None
     ) -> dict[str, Any]:
-        """Training batch from ``annotation.examples`` dicts (gold spans and relations)."""
+        """Training batch from ``model.features`` example dicts (gold spans and relations)."""
         windows = self.window_batch([ex["input_ids"] for ex in examples])
         n = windows.gather_index.size(1)
         labels = torch.full((len(examples), n), IGNORE_INDEX, dtype=torch.long)
@@ -699,6 +708,7 @@ class JointModel(nn.Module):
             "encoder": encoder_config,
             "heads": asdict(self.heads),
             "schema": self.schema.to_dict(),
+            "preprocess": self.preprocess,
             "feature_dim": self.feature_dim,
             "num_tags": len(self.schema.bio_tags),
             "num_relation_classes": len(self.schema.relation_classes),
@@ -757,6 +767,8 @@ class JointModel(nn.Module):
             tokenizer,
             HeadConfig.from_dict(config["heads"]),
             Schema.from_dict(config["schema"]),
+            # a model saved before preprocessing was recorded was trained on raw text
+            preprocess=config.get("preprocess"),
         )
         state = load_file(str(weights))
         missing, unexpected = model.load_state_dict(state, strict=False)

@@ -49,7 +49,8 @@ def arabert_model_name(name_or_path: str | Path | None) -> str | None:
         except (OSError, ValueError):
             recorded = None
         if recorded:
-            candidates.append(str(recorded))
+            # what the folder holds decides before what the folder happens to be called
+            candidates.insert(0, str(recorded))
     for candidate in candidates:
         base = candidate.rstrip("/").split("/")[-1]
         if "arabert" in base or base.startswith(("araelectra", "aragpt2")):
@@ -92,3 +93,30 @@ def backbone_preprocessor(name_or_path: str | Path | None) -> WordPreprocessor |
 def preprocess_words(text: str, words: list[tuple[int, int]], preprocess: WordPreprocessor) -> list[str]:
     """The backbone's form of each word ``text[start:end]``; index i belongs to ``words[i]``."""
     return [preprocess(text[start:end]) for start, end in words]
+
+
+#: prefix of the ``preprocess`` entry of a saved model's config.json for AraBERT preprocessing
+ARABERT_SPEC = "arabert:"
+
+
+def preprocess_spec(name_or_path: str | Path | None) -> str | None:
+    """What a model built on this backbone records as its ``preprocess`` (config.json):
+    ``"arabert:<model name>"``, or ``None`` for a raw-text backbone."""
+    model_name = arabert_model_name(name_or_path)
+    if model_name is None:
+        return None
+    _arabert(model_name)  # refuse a backbone we cannot preprocess for now, not at inference
+    return ARABERT_SPEC + model_name
+
+
+def spec_preprocessor(spec: str | None) -> WordPreprocessor | None:
+    """The per-word function a recorded ``preprocess`` entry stands for (``None``: raw text)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, str) or not spec.startswith(ARABERT_SPEC):
+        raise PreprocessingError(f"preprocess {spec!r}: unknown (expected 'arabert:<model>' or null)")
+    model_name = spec[len(ARABERT_SPEC):]
+    preprocess = backbone_preprocessor(model_name)
+    if preprocess is None:
+        raise PreprocessingError(f"preprocess {spec!r}: {model_name!r} is not an AraBERT model")
+    return preprocess

@@ -192,11 +192,11 @@ def _new_model(cfg: TrainConfig, train_docs: list, accelerator: Any, log: Callab
     return JointModel(encoder, tokenizer, cfg.head_config())
 
 
-def _examples(train_docs: list, dev_docs: list, tokenizer: Any, log: Callable):
-    from annotation.examples import build_examples
-
-    train = [ex for ex in build_examples(train_docs, tokenizer) if ex["input_ids"]]
-    dev = build_examples(dev_docs, tokenizer)
+def _examples(train_docs: list, dev_docs: list, model: Any, log: Callable):
+    """Examples built by the model itself (``JointModel.examples``): its tokenizer and its
+    recorded preprocessing, the same inference will use."""
+    train = [ex for ex in model.examples(train_docs) if ex["input_ids"]]
+    dev = model.examples(dev_docs)
     if not train:
         raise ConfigError("train_files: no training paragraph has any text")
     log(
@@ -257,7 +257,7 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
         log(f"resuming from {last_dir} after epoch {state['epoch']}")
     else:
         model = _new_model(cfg, train_docs, accelerator, log)
-    train_examples, dev_examples = _examples(train_docs, dev_docs, model.tokenizer, log)
+    train_examples, dev_examples = _examples(train_docs, dev_docs, model, log)
 
     optimizer = torch.optim.AdamW(_param_groups(model, cfg))
     n_batches = math.ceil(len(train_examples) / cfg.batch_size)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from annotation import SCHEMA, Document, Relation, Span, read_export, split_paragraphs
 from annotation.bio import spans_to_tags, tags_to_spans
-from annotation.examples import build_examples, to_dataset
 from annotation.predictions import to_label_studio_results
 from annotation.words import split_words
 from model.backbone import build_tiny_backbone, load_tokenizer
+from model.features import IGNORE_INDEX, build_examples
 
 ARTICLE = (
     "قصفت طائرات حربية بلدة كفرنبل بريف إدلب فجر اليوم، ما أدى إلى مقتل ثلاثة مدنيين.\n"
@@ -63,15 +63,28 @@ def test_examples_label_first_subword_of_each_word(tokenizer):
     words = [first["text"][s:e] for s, e in first["words"]]
     assert tags[words.index("طائرات")] == "B-ACTOR" and tags[words.index("حربية")] == "I-ACTOR"
     # exactly one label per word, on its first sub-word
-    labelled = [w for w, lab in zip(first["word_ids"], first["labels"]) if lab != -100]
+    labelled = [w for w, lab in zip(first["word_ids"], first["labels"]) if lab != IGNORE_INDEX]
     assert labelled == sorted(set(first["word_ids"]))
-    assert len(first["input_ids"]) == len(first["offsets"]) == len(first["word_ids"])
+    assert len(first["input_ids"]) == len(first["labels"]) == len(first["word_ids"])
     strike_index = next(i for i, sp in enumerate(first["spans"])
                         if SCHEMA.entity_labels[sp[2]] == "STRIKE")
     roles = sorted(SCHEMA.relation_classes[c] for h, _, c in first["relations"] if h == strike_index)
     assert roles == ["actor", "killed", "place"]
-    dataset = to_dataset(examples)
-    assert len(dataset) == 2 and dataset[1]["relations"] == [[0, 1, SCHEMA.relation_classes.index("target")]]
+    assert len(examples) == 2
+    assert examples[1]["relations"] == [[0, 1, SCHEMA.relation_classes.index("target")]]
+
+
+def test_annotation_holds_no_model_code():
+    """annotation/ is importable without torch, transformers or datasets (issue 12)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, annotation, annotation.examples, annotation.bio, annotation.export\n"
+        "bad = sorted(m for m in ('torch', 'transformers', 'datasets', 'tokenizers') if m in sys.modules)\n"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_predictions_round_trip_through_the_export_reader():

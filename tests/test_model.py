@@ -11,11 +11,11 @@ import torch
 
 from _ghara_tiny import SAMPLE, overfit_run, tiny_backbone
 from annotation.documents import Paragraph, Span
-from annotation.examples import encode_paragraph
 from annotation.schema import SCHEMA
 from model.decoding import transition_constraints, viterbi_decode
 from model.encoding import make_window_batch, merge_windows, plan_windows, token_owners
-from model.network import HeadConfig, JointModel, build_pairs, range_max, word_subword_ranges
+from model.features import encode_paragraph, word_subword_ranges
+from model.network import HeadConfig, JointModel, build_pairs, range_max
 
 
 # -- windows -----------------------------------------------------------------------------
@@ -377,11 +377,31 @@ def test_window_batch_matches_plain_construction():
             assert not batch.token_mask[b, len(seq):].any()
 
 
+def _reference_word_ids(offsets, words, text_length):
+    """The word of each sub-word by a plain character loop (oracle for ``featurize``)."""
+    char_to_word = [-1] * text_length
+    for index, (start, end) in enumerate(words):
+        for c in range(start, end):
+            char_to_word[c] = index
+    return [
+        next((char_to_word[c] for c in range(start, end) if char_to_word[c] >= 0), -1)
+        for start, end in offsets
+    ]
+
+
+def _reference_ranges(word_ids, n_words):
+    ranges = [[-1, -1] for _ in range(n_words)]
+    for i, w in enumerate(word_ids):
+        if w >= 0:
+            ranges[w][0] = i if ranges[w][0] < 0 else ranges[w][0]
+            ranges[w][1] = i + 1
+    return [tuple(r) for r in ranges]
+
+
 def test_featurize_matches_split_words_and_word_ids():
-    from annotation.examples import subword_word_ids
     from annotation.words import split_words
     from model.backbone import load_tokenizer
-    from model.inference import _featurize
+    from model.features import featurize as _featurize
 
     tokenizer = load_tokenizer(tiny_backbone())
     texts = [p.text for p in _paragraph_texts()] + [
@@ -397,15 +417,18 @@ def test_featurize_matches_split_words_and_word_ids():
             continue
         it = items[i]
         assert it.words == words and it.input_ids == ids["input_ids"]
-        word_ids = subword_word_ids([tuple(o) for o in ids["offset_mapping"]], words, len(text))
-        assert [tuple(r) for r in it.ranges.tolist()] == word_subword_ranges(word_ids, len(words))
+        word_ids = _reference_word_ids([tuple(o) for o in ids["offset_mapping"]], words, len(text))
+        assert it.word_ids.tolist() == word_ids
+        expected = _reference_ranges(word_ids, len(words))
+        assert [tuple(r) for r in it.ranges.tolist()] == expected
+        assert [tuple(r) for r in word_subword_ranges(word_ids, len(words)).tolist()] == expected
 
 
 def test_featurize_silences_only_the_too_long_warning():
     import logging
 
     from model.backbone import load_tokenizer
-    from model.inference import _featurize
+    from model.features import featurize as _featurize
 
     tokenizer = load_tokenizer(tiny_backbone())
     tokenizer.model_max_length = 8
