@@ -191,6 +191,7 @@ def run_training_job(job_dir: Path) -> dict[str, Any]:
     from annotation.export import read_export
     from annotation.labelstudio import connect, export_project
 
+    from .evaluation import paragraphs_of
     from .network import JointModel
     from .training import TrainConfig, evaluate, load_config, select_score, train_one
 
@@ -227,7 +228,7 @@ def run_training_job(job_dir: Path) -> dict[str, Any]:
         cfg, **heads, **start, train_files=[str(job_dir / "train.json")],
         dev_file=str(job_dir / "heldout.json"), out_dir=str(job_dir / "run"), progress=False,
     )
-    old_metrics = evaluate(current, current.examples(held_docs), cfg.eval_batch_size)
+    old_metrics = evaluate(current, paragraphs_of(held_docs), cfg.eval_batch_size)
     del current
     trained = train_one(cfg)
     new_metrics = trained["best_metrics"] or {}

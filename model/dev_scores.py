@@ -1,17 +1,27 @@
 """Dev scores after each epoch: what selects the best epoch and what ``metrics.jsonl`` logs.
 
-Entity F1 is seqeval strict IOB2 on word tags; relation F1 is end to end (relations over
-*predicted* spans), plus relation F1 over gold spans as a diagnostic of the relation head
-alone. Kept apart from the loop so that the Label Studio backend compares an old and a new
-model with exactly the numbers training selected on. The full, corpus-level evaluation is
-``model.evaluation``.
+There is one scorer, :func:`model.evaluation.score` (the numbers ``evaluate.py`` reports);
+:func:`evaluate` runs the model over the dev paragraphs with the same
+:func:`model.evaluation.predict_results` and reads its summary off that report
+(:func:`summary`), so the best epoch is chosen on exactly what ``evaluate.py`` prints for
+the same model and data. Entity F1 is seqeval strict IOB2 on word tags; relation F1 is end
+to end (relations over *predicted* spans), plus relation F1 over gold spans as a diagnostic
+of the relation head alone. Kept apart from the loop so that the Label Studio backend
+compares an old and a new model with exactly the numbers training selected on.
+
+Pass the dev *paragraphs* (``model.evaluation.paragraphs_of(dev_documents)``): their spans
+keep the annotators' original offsets, as ``evaluate.py`` scores them. Training examples
+(dicts from ``model.features``) are still accepted, but they only keep spans snapped to
+word boundaries and drop spans covering no word, so on an annotation that is not
+word-aligned their numbers can differ from ``evaluate.py``'s.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from annotation.documents import Span
+from annotation.documents import Paragraph, Relation, Span
 from annotation.schema import Schema
 
 #: the dev metrics summarised over seeds and, with EMA, logged for the raw weights too
@@ -27,7 +37,7 @@ SUMMARY_KEYS = (
 
 
 def gold_spans_of(example: dict, schema: Schema) -> list[Span]:
-    """The gold spans of a training example, in paragraph character offsets."""
+    """The gold spans of a training example, in paragraph character offsets (word-snapped)."""
     words, text = example["words"], example["text"]
     spans = []
     for ws, we, label in example["spans"]:
@@ -38,33 +48,26 @@ def gold_spans_of(example: dict, schema: Schema) -> list[Span]:
 
 def gold_relation_tuples(example: dict, schema: Schema) -> set[tuple]:
     """The gold relations of an example as the tuples ``model.metrics`` compares."""
-    spans = gold_spans_of(example, schema)
+    from .metrics import relation_tuples
+
+    return relation_tuples(paragraph_of_example(example, schema).relations)
+
+
+def paragraph_of_example(example: Mapping[str, Any], schema: Schema) -> Paragraph:
+    """A training example back as a gold :class:`Paragraph` (word-snapped spans)."""
+    spans = gold_spans_of(dict(example), schema)
     classes = schema.relation_classes
-    return {
-        (spans[h].start, spans[h].end, spans[h].label, classes[c], spans[t].start,
-         spans[t].end, spans[t].label)
-        for h, t, c in example["relations"]
-    }
+    relations = [Relation(spans[h], classes[c], spans[t]) for h, t, c in example["relations"]]
+    return Paragraph(example["doc_id"], example["paragraph_index"], example["paragraph_start"],
+                     example["text"], spans, relations)
 
 
-def evaluate(model: Any, examples: list[dict], batch_size: int = 32) -> dict[str, Any]:
-    """Dev metrics: entity (strict IOB2) and end-to-end relation F1, + gold-span relations."""
-    from annotation.bio import spans_to_tags
-
-    from .inference import predict_paragraphs
-    from .metrics import entity_scores, relation_scores, relation_tuples
-
-    schema = model.schema
-    texts = [ex["text"] for ex in examples]
-    preds = predict_paragraphs(model, texts, batch_size=batch_size)
-    gold_tags = [[schema.id2tag[t] for t in ex["word_tags"]] for ex in examples]
-    pred_tags = [spans_to_tags(p.spans, ex["words"]) for ex, p in zip(examples, preds)]
-    ent = entity_scores(gold_tags, pred_tags)
-    gold_rel = [gold_relation_tuples(ex, schema) for ex in examples]
-    rel = relation_scores(gold_rel, [relation_tuples(p.relations) for p in preds])
-    gold_spans = [gold_spans_of(ex, schema) for ex in examples]
-    with_gold = predict_paragraphs(model, texts, batch_size=batch_size, gold_spans=gold_spans)
-    rel_gold = relation_scores(gold_rel, [relation_tuples(p.relations) for p in with_gold])
+def summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The dev metrics read off an ``evaluation.score`` report (keys: :data:`SUMMARY_KEYS`
+    plus per-label entity and per-role relation F1)."""
+    ent = report["entities"]
+    rel = report["relations"]["end_to_end"]
+    gold = report["relations"].get("gold_spans")
     return {
         "entity_f1": ent["micro"]["f1"],
         "entity_precision": ent["micro"]["precision"],
@@ -72,10 +75,23 @@ def evaluate(model: Any, examples: list[dict], batch_size: int = 32) -> dict[str
         "relation_f1": rel["micro"]["f1"],
         "relation_precision": rel["micro"]["precision"],
         "relation_recall": rel["micro"]["recall"],
-        "relation_f1_gold_spans": rel_gold["micro"]["f1"],
+        "relation_f1_gold_spans": gold["micro"]["f1"] if gold is not None else None,
         "entity_f1_per_label": {k: v["f1"] for k, v in ent["per_label"].items()},
         "relation_f1_per_role": {k: v["f1"] for k, v in rel["per_label"].items()},
     }
+
+
+def evaluate(
+    model: Any, dev: Sequence[Paragraph] | Sequence[dict], batch_size: int = 32
+) -> dict[str, Any]:
+    """Dev metrics of ``model`` on ``dev`` (gold paragraphs, or training examples), scored by
+    ``evaluation.score`` with the model's own schema."""
+    from .evaluation import predict_results, score
+
+    schema = model.schema
+    paragraphs = [d if isinstance(d, Paragraph) else paragraph_of_example(d, schema) for d in dev]
+    results, _ = predict_results(model, paragraphs, batch_size, gold_spans=True)
+    return summary(score(results, schema))
 
 
 def select_score(metrics: dict, name: str) -> float:

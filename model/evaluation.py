@@ -18,8 +18,12 @@ Three views, all strict:
   actor (a content word in common) and the killed/injured figures (same min and max); plus
   how the gold DATE spans resolve (model/dates.py) with the article's publication date.
 
-:func:`score` is pure (gold paragraphs + predictions -> report); :func:`evaluate_model` runs
-the model; :func:`markdown_report` and :func:`errors_html` render a report.
+:func:`score` is pure (gold paragraphs + predictions -> report) and is the one scorer:
+training's dev scores (``model.dev_scores.evaluate``, which picks the best epoch) are read
+off the same report, so the best epoch is chosen on exactly the numbers ``evaluate.py``
+prints. :func:`predict_results` runs the model over gold paragraphs (shared by both);
+:func:`evaluate_model` runs and scores it; :func:`markdown_report` and :func:`errors_html`
+render a report. Labels and roles come from the model's own schema (``model.schema``).
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from typing import Any
 from annotation.bio import spans_to_tags
 from annotation.documents import Document, Paragraph
 from annotation.paragraphs import split_paragraphs
-from annotation.schema import SCHEMA
+from annotation.schema import SCHEMA, Schema
 from annotation.words import split_words
 
 from .report_format import pct as _pct
 from .metrics import entity_scores, event_scores, paragraph_events, relation_scores, relation_tuples
+from .predictions import ParagraphPrediction
 
 
 @dataclass
@@ -49,38 +54,64 @@ class ParagraphResult:
     """One gold paragraph with the model's predictions for it."""
 
     paragraph: Paragraph
-    predicted: Any  # ParagraphPrediction (spans, relations, span_scores, relation_scores)
-    with_gold_spans: Any | None = None  # ParagraphPrediction of the relation head on gold spans
+    predicted: ParagraphPrediction
+    #: the relation head's predictions given the gold spans (None: not run)
+    with_gold_spans: ParagraphPrediction | None = None
 
 
 def paragraphs_of(documents: Sequence[Document]) -> list[Paragraph]:
+    """The gold paragraphs of ``documents``, original offsets: what every score is against."""
     return [p for doc in documents for p in split_paragraphs(doc)]
 
 
-def score(results: Sequence[ParagraphResult]) -> dict[str, Any]:
-    """The report's scores from gold paragraphs and predictions (no model involved)."""
+def predict_results(
+    model: Any, paragraphs: Sequence[Paragraph], batch_size: int = 32, gold_spans: bool = True
+) -> tuple[list[ParagraphResult], float]:
+    """The model's predictions for each gold paragraph (and, with ``gold_spans``, its relation
+    head's on the gold spans), plus the seconds the end-to-end prediction took."""
+    from .inference import predict_paragraphs
+
+    texts = [p.text for p in paragraphs]
+    start = time.perf_counter()
+    predicted = predict_paragraphs(model, texts, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    with_gold: list[Any] = [None] * len(paragraphs)
+    if gold_spans:
+        with_gold = predict_paragraphs(
+            model, texts, batch_size=batch_size, gold_spans=[p.spans for p in paragraphs]
+        )
+    results = [ParagraphResult(p, a, b) for p, a, b in zip(paragraphs, predicted, with_gold)]
+    return results, seconds
+
+
+def score(results: Sequence[ParagraphResult], schema: Schema = SCHEMA) -> dict[str, Any]:
+    """The report's scores from gold paragraphs and predictions (no model involved).
+
+    ``schema``: the one the model was trained with (``model.schema``); it names the labels
+    and roles scored and the trigger label of events.
+    """
     gold_tags, pred_tags = [], []
     gold_rel, pred_rel, gold_span_rel = [], [], []
     gold_events, pred_events = [], []
     for r in results:
         p = r.paragraph
         words = split_words(p.text)
-        gold_tags.append(spans_to_tags(p.spans, words))
-        pred_tags.append(spans_to_tags(r.predicted.spans, words))
+        gold_tags.append(spans_to_tags(p.spans, words, schema))
+        pred_tags.append(spans_to_tags(r.predicted.spans, words, schema))
         gold_rel.append(relation_tuples(p.relations))
         pred_rel.append(relation_tuples(r.predicted.relations))
         if r.with_gold_spans is not None:
             gold_span_rel.append(relation_tuples(r.with_gold_spans.relations))
-        gold_events.append(paragraph_events(p.spans, p.relations))
-        pred_events.append(paragraph_events(r.predicted.spans, r.predicted.relations))
-    relations = {"end_to_end": relation_scores(gold_rel, pred_rel)}
+        gold_events.append(paragraph_events(p.spans, p.relations, schema))
+        pred_events.append(paragraph_events(r.predicted.spans, r.predicted.relations, schema))
+    relations = {"end_to_end": relation_scores(gold_rel, pred_rel, schema)}
     if results and all(r.with_gold_spans is not None for r in results):
-        relations["gold_spans"] = relation_scores(gold_rel, gold_span_rel)
+        relations["gold_spans"] = relation_scores(gold_rel, gold_span_rel, schema)
     return {
         "paragraphs": len(results),
-        "entities": entity_scores(gold_tags, pred_tags),
+        "entities": entity_scores(gold_tags, pred_tags, schema),
         "relations": relations,
-        "events": event_scores(gold_events, pred_events),
+        "events": event_scores(gold_events, pred_events, schema),
     }
 
 
@@ -114,7 +145,7 @@ def _match(gold: Sequence[Any], pred: Sequence[Any]) -> list[tuple[Any, Any]]:
 
 
 def record_scores(documents: Sequence[Document], results: Sequence[ParagraphResult],
-                  gazetteer: Any = None) -> dict[str, Any]:
+                  gazetteer: Any = None, schema: Schema = SCHEMA) -> dict[str, Any]:
     """Record-level scores (see the module docstring) and the gold DATE resolution.
 
     A document whose publication date does not parse is counted (``bad_published``) and
@@ -147,8 +178,8 @@ def record_scores(documents: Sequence[Document], results: Sequence[ParagraphResu
         for r in by_doc.get(doc.id, []):
             p = r.paragraph
             gold = SimpleNamespace(spans=p.spans, relations=p.relations)
-            gold_events += build_events(gold, p.index, p.start, p.text)
-            pred_events += build_events(r.predicted, p.index, p.start, p.text)
+            gold_events += build_events(gold, p.index, p.start, p.text, schema)
+            pred_events += build_events(r.predicted, p.index, p.start, p.text, schema)
             for span in p.spans:
                 if span.label != "DATE":
                     continue
@@ -202,23 +233,11 @@ def evaluate_model(
     model: Any, documents: Sequence[Document], batch_size: int = 32, gold_spans: bool = True,
     records: bool = True,
 ) -> tuple[dict[str, Any], list[ParagraphResult]]:
-    """Run ``model`` over the paragraphs of ``documents`` and score it."""
-    from .inference import predict_paragraphs
-
-    paragraphs = paragraphs_of(documents)
-    texts = [p.text for p in paragraphs]
-    start = time.perf_counter()
-    predicted = predict_paragraphs(model, texts, batch_size=batch_size)
-    seconds = time.perf_counter() - start
-    with_gold = [None] * len(paragraphs)
-    if gold_spans:
-        with_gold = predict_paragraphs(
-            model, texts, batch_size=batch_size, gold_spans=[p.spans for p in paragraphs]
-        )
-    results = [ParagraphResult(p, a, b) for p, a, b in zip(paragraphs, predicted, with_gold)]
-    report = score(results)
+    """Run ``model`` over the paragraphs of ``documents`` and score it with its own schema."""
+    results, seconds = predict_results(model, paragraphs_of(documents), batch_size, gold_spans)
+    report = score(results, model.schema)
     if records:
-        report["records"] = record_scores(documents, results)
+        report["records"] = record_scores(documents, results, schema=model.schema)
     report["documents"] = len(documents)
     report["predict_seconds"] = round(seconds, 3)
     return report, results
@@ -312,7 +331,11 @@ def _record_lines(rec: dict[str, Any]) -> list[str]:
 
 
 _PALETTE = ("#e4572e", "#4c6ef5", "#a05195", "#2f9e44", "#f08c00", "#1098ad", "#868e96")
-_COLORS = dict(zip(SCHEMA.entity_labels, _PALETTE))
+
+
+def _colors(schema: Schema) -> dict[str, str]:
+    """A colour per entity label of ``schema`` (the palette repeats past seven labels)."""
+    return {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(schema.entity_labels)}
 
 _CSS = """
 body { font-family: "Noto Naskh Arabic", "Amiri", "Segoe UI", sans-serif; margin: 2em;
@@ -330,7 +353,8 @@ tr.ok td { background: #ebfbee; } .legend span { margin-left: 1em; }
 """
 
 
-def _render_text(text: str, spans: Sequence[Any], other: set, bad: str) -> str:
+def _render_text(text: str, spans: Sequence[Any], other: set, bad: str,
+                 colors: dict[str, str]) -> str:
     """``text`` with ``spans`` marked: ``ok`` if also in ``other``, else ``bad``."""
     out, pos = [], 0
     for s in sorted(spans, key=lambda s: (s.start, s.end)):
@@ -339,7 +363,7 @@ def _render_text(text: str, spans: Sequence[Any], other: set, bad: str) -> str:
         out.append(html.escape(text[pos : s.start]))
         key = (s.start, s.end, s.label)
         status = "ok" if key in other else bad
-        color = _COLORS.get(s.label, "#868e96")
+        color = colors.get(s.label, "#868e96")
         out.append(
             f'<span class="ent {status}" style="--c:{color}" title="{html.escape(s.label)}">'
             f"{html.escape(text[s.start:s.end])}<sub>{html.escape(s.label)}</sub></span>"
@@ -362,10 +386,12 @@ def _relation_rows(gold: set, pred: set, text: str) -> list[str]:
 
 
 def errors_html(
-    results: Sequence[ParagraphResult], title: str = "ghara: errors", only_errors: bool = True
+    results: Sequence[ParagraphResult], title: str = "ghara: errors", only_errors: bool = True,
+    schema: Schema = SCHEMA,
 ) -> str:
     """An RTL HTML page: per paragraph, gold vs predicted spans and relations, differences
     highlighted (missed in red, spurious in yellow, right in green). All text is escaped."""
+    colors = _colors(schema)
     parts = []
     shown = 0
     for r in results:
@@ -377,8 +403,8 @@ def errors_html(
         if only_errors and gold_keys == pred_keys and gold_rel == pred_rel:
             continue
         shown += 1
-        gold_line = _render_text(p.text, p.spans, pred_keys, "missed")
-        pred_line = _render_text(p.text, r.predicted.spans, gold_keys, "spurious")
+        gold_line = _render_text(p.text, p.spans, pred_keys, "missed", colors)
+        pred_line = _render_text(p.text, r.predicted.spans, gold_keys, "spurious", colors)
         rows = _relation_rows(gold_rel, pred_rel, p.text)
         table = ""
         if rows:
@@ -395,8 +421,8 @@ def errors_html(
             f'<div class="row"><b>predicted</b> {pred_line}</div>{table}</div>'
         )
     legend = "".join(
-        f'<span class="ent ok" style="--c:{c}">{lab}</span>' for lab, c in _COLORS.items()
-        if lab in SCHEMA.entity_labels
+        f'<span class="ent ok" style="--c:{c}">{html.escape(lab)}</span>'
+        for lab, c in colors.items()
     )
     return (
         '<!DOCTYPE html>\n<html lang="ar" dir="rtl">\n<head><meta charset="utf-8">'
@@ -480,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nreport written to {args.out}")
     if args.errors:
         page = errors_html(results, title=f"ghara errors: {args.model} on {', '.join(args.data)}",
-                           only_errors=not args.all_paragraphs)
+                           only_errors=not args.all_paragraphs, schema=model.schema)
         Path(args.errors).parent.mkdir(parents=True, exist_ok=True)
         Path(args.errors).write_text(page, encoding="utf-8")
         print(f"errors page written to {args.errors}")

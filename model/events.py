@@ -1,6 +1,6 @@
 """Strike-event records: one STRIKE span with its outgoing relations is one event.
 
-``build_events`` turns one paragraph's :class:`~model.inference.ParagraphPrediction`
+``build_events`` turns one paragraph's :class:`~model.predictions.ParagraphPrediction`
 (paragraph coordinates) into :class:`StrikeEvent` records whose offsets index the article.
 A COUNT argument also gets its integer value (:func:`model.numbers.parse_count`; ``None`` for
 vague quantifiers such as عشرات, the text is kept).
@@ -11,6 +11,11 @@ each DATE its calendar interval (``interval``, model/dates.py; only when the art
 publication date is known, since every relative date needs that anchor) and each PLACE its
 gazetteer entry (``geo``, model/places.py). Mention events stay what the network read; the
 normalised values ride along so one event dict carries both the words and what they mean.
+
+The roles come from the schema the model was trained with (``build_events(...,
+schema=model.schema)``). The standard roles (SCHEMA.md) keep their named fields; a role the
+standard schema does not have (a team's extra ``weapon`` role, say) goes to
+``StrikeEvent.extra`` -- role -> list of arguments -- so it is never silently dropped.
 
 Where the model links several COUNTs with the same role to one trigger (two "killed"
 numbers), the event keeps the one with the highest relation score: a record has one
@@ -23,14 +28,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from annotation.schema import SCHEMA
+from annotation.schema import SCHEMA, Schema
 
 from .numbers import parse_count
+from .predictions import ParagraphPrediction
 
-#: event field for each COUNT role (single-valued, named as the role) and for every other
-#: role (list-valued, the role's plural), derived from the schema
+#: event field for each standard COUNT role (single-valued, named as the role) and for every
+#: other standard role (list-valued, the role's plural), derived from the standard schema;
+#: any other role of a model's schema lands in ``StrikeEvent.extra``
 COUNT_FIELDS = {role: role for role in SCHEMA.roles_for("COUNT")}
 LIST_FIELDS = {role: f"{role}s" for role in SCHEMA.role_names if role not in COUNT_FIELDS}
+#: the label of the COUNT roles: an extra role with this tail label gets a parsed Count too
+_COUNT_LABELS = frozenset(SCHEMA.roles[role] for role in COUNT_FIELDS)
 
 
 def _round(score: float | None) -> float | None:
@@ -117,9 +126,16 @@ class StrikeEvent:
     killed: Count | None = None
     injured: Count | None = None
     paragraph: ParagraphRef | None = None
+    #: arguments of roles outside the standard schema (a model trained with extra roles):
+    #: role -> arguments in offset order
+    extra: dict[str, list[EventSpan]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``json.dumps(event.to_dict(), ensure_ascii=False)``)."""
+        """JSON-ready dict (``json.dumps(event.to_dict(), ensure_ascii=False)``).
+
+        ``extra`` (role -> list of argument dicts) is present only when the event has
+        arguments of non-standard roles, so standard-schema output keeps its shape.
+        """
         out: dict[str, Any] = {"trigger": self.trigger.to_dict()}
         for name in LIST_FIELDS.values():
             out[name] = [a.to_dict() for a in getattr(self, name)]
@@ -127,6 +143,17 @@ class StrikeEvent:
             value = getattr(self, name)
             out[name] = None if value is None else value.to_dict()
         out["paragraph"] = None if self.paragraph is None else self.paragraph.to_dict()
+        if self.extra:
+            out["extra"] = {role: [a.to_dict() for a in args] for role, args in self.extra.items()}
+        return out
+
+    def arguments(self) -> list[tuple[str, EventSpan]]:
+        """Every argument as ``(field or extra role, span)``: the named fields, then extra."""
+        out: list[tuple[str, EventSpan]] = []
+        for name in LIST_FIELDS.values():
+            out.extend((name, a) for a in getattr(self, name))
+        out.extend((name, c) for name in COUNT_FIELDS.values() if (c := getattr(self, name)))
+        out.extend((role, a) for role, args in self.extra.items() for a in args)
         return out
 
     @classmethod
@@ -145,20 +172,21 @@ class StrikeEvent:
             return Count(d["text"], d["start"], d["end"], d.get("score"), d.get("value"),
                          d.get("min"), d.get("max"), d.get("conservative"))
 
+        def extra_arg(d):
+            return count(d) if "value" in d else span(d)
+
         return cls(
             trigger=span(data["trigger"]),
             **{name: [span(a) for a in data.get(name, [])] for name in LIST_FIELDS.values()},
             **{name: count(data.get(name)) for name in COUNT_FIELDS.values()},
             paragraph=ParagraphRef(**data["paragraph"]) if data.get("paragraph") else None,
+            extra={role: [extra_arg(a) for a in args]
+                   for role, args in (data.get("extra") or {}).items()},
         )
 
     def spans(self) -> list[EventSpan]:
         """Trigger and every argument (for offset checks)."""
-        out = [self.trigger]
-        for name in LIST_FIELDS.values():
-            out.extend(getattr(self, name))
-        out.extend(c for name in COUNT_FIELDS.values() if (c := getattr(self, name)))
-        return out
+        return [self.trigger] + [a for _, a in self.arguments()]
 
     def map_offsets(self, fn: Callable[[int, int], tuple[int, int]], text: str) -> "StrikeEvent":
         """A copy with every ``(start, end)`` mapped by ``fn`` and ``text`` re-read from
@@ -180,6 +208,7 @@ class StrikeEvent:
                 for name in COUNT_FIELDS.values()
             },
             paragraph=paragraph,
+            extra={role: [move(a) for a in args] for role, args in self.extra.items()},
         )
 
 
@@ -250,6 +279,8 @@ def normalize_events(
             places=[place(a) for a in e.places],
             dates=[date(a) for a in e.dates],
             **{name: count(getattr(e, name)) for name in COUNT_FIELDS.values()},
+            extra={role: [count(a) if isinstance(a, Count) else a for a in args]
+                   for role, args in e.extra.items()},
         )
         for e in events
     ]
@@ -260,17 +291,21 @@ _missing -= {f.name for f in fields(StrikeEvent)}
 assert not _missing, f"StrikeEvent lacks fields for schema roles: {_missing}"
 
 def build_events(
-    paragraph_prediction: Any,
+    paragraph_prediction: ParagraphPrediction,
     paragraph_index: int,
     paragraph_start: int,
     paragraph_text: str,
+    schema: Schema = SCHEMA,
 ) -> list[StrikeEvent]:
     """Events of one paragraph, in trigger order, with article offsets.
 
     ``paragraph_prediction`` has ``spans``, ``relations``, ``span_scores`` and
-    ``relation_scores`` in paragraph coordinates (model/inference.py). Every predicted
-    STRIKE is an event, also one without arguments; a relation whose head is not a
-    predicted STRIKE span (or whose role does not fit its tail's label) is ignored.
+    ``relation_scores`` in paragraph coordinates (model/predictions.py). ``schema`` is the
+    one the model was trained with (``model.schema``): its trigger label makes an event and
+    its roles decide which relations count. Every predicted trigger is an event, also one
+    without arguments; a relation whose head is not a predicted trigger span (or whose role
+    does not fit its tail's label in ``schema``) is ignored. A role outside the standard
+    fields goes to ``StrikeEvent.extra``.
     """
     spans = list(paragraph_prediction.spans)
     span_scores: Sequence[float] = list(getattr(paragraph_prediction, "span_scores", None) or [])
@@ -292,7 +327,7 @@ def build_events(
         return EventSpan(text, start, end, score)
 
     triggers = sorted(
-        {(s.start, s.end): s for s in spans if s.label == SCHEMA.trigger_label}.values(),
+        {(s.start, s.end): s for s in spans if s.label == schema.trigger_label}.values(),
         key=lambda s: (s.start, s.end),
     )
     by_trigger: dict[tuple[int, int], list[tuple[Any, float | None]]] = {
@@ -300,7 +335,7 @@ def build_events(
     }
     for i, rel in enumerate(relations):
         key = (rel.head.start, rel.head.end)
-        if key not in by_trigger or not SCHEMA.allows(rel.head.label, rel.role, rel.tail.label):
+        if key not in by_trigger or not schema.allows(rel.head.label, rel.role, rel.tail.label):
             continue
         by_trigger[key].append((rel, relation_scores[i] if i < len(relation_scores) else None))
 
@@ -323,6 +358,9 @@ def build_events(
                 old = best_count.get(rel.role)
                 if old is None or (score or 0.0) > (old[1] or 0.0):
                     best_count[rel.role] = (rel, score)
+            else:  # a role of the model's own schema without a named field
+                cls = Count if rel.tail.label in _COUNT_LABELS else EventSpan
+                event.extra.setdefault(rel.role, []).append(event_span(rel.tail, score, cls))
         for role, (rel, score) in best_count.items():
             setattr(event, COUNT_FIELDS[role], event_span(rel.tail, score, Count))
         events.append(event)

@@ -189,7 +189,7 @@ class StrikeExtractor:
         maps, paragraphs = self._predict_articles(texts, batch_size)
         results: list[list[StrikeEvent]] = [[] for _ in maps]
         for t, p, start, para, prediction in paragraphs:
-            results[t].extend(build_events(prediction, p, start, para))
+            results[t].extend(build_events(prediction, p, start, para, self.model.schema))
         for t, events in enumerate(results):
             omap = maps[t]
             if omap is None or omap._identity:

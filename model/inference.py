@@ -17,7 +17,6 @@ length, whose batches and predictions are exactly as without them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -29,21 +28,7 @@ from .decoding import viterbi_decode
 from . import network
 from .features import Featurized, featurize
 from .network import JointModel, pair_blocks
-
-
-@dataclass
-class ParagraphPrediction:
-    """Spans and relations of one paragraph, in paragraph coordinates, with scores.
-
-    ``span_scores[i]``: mean probability of the decoded tags over the words of ``spans[i]``
-    (1.0 for given gold spans); ``relation_scores[i]``: the relation head's probability of
-    ``relations[i].role``.
-    """
-
-    spans: list[Span] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
-    span_scores: list[float] = field(default_factory=list)
-    relation_scores: list[float] = field(default_factory=list)
+from .predictions import ParagraphPrediction
 
 
 #: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of

@@ -26,6 +26,10 @@ as ``(role, start, end, label)`` sets against the matched predicted event. Argum
 unmatched gold event are all missed; arguments of an unmatched predicted event are all false
 positives. ``exact`` counts events whose trigger and full argument set are right.
 
+Every scorer takes the ``schema`` the model was trained with (``model.schema``; the global
+``SCHEMA`` by default): it names the labels and roles ``per_label`` lists and the trigger
+label that makes an event, so a model trained with an extra label is scored on it too.
+
 Nothing here imports torch or a model: ``import model.metrics`` stays light.
 """
 
@@ -34,7 +38,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from annotation.schema import SCHEMA
+from annotation.schema import SCHEMA, Schema
 
 RelationTuple = tuple[int, int, str, str, int, int, str]
 #: One paragraph's events: trigger (start, end) -> set of (role, start, end, label).
@@ -78,7 +82,9 @@ def _aggregate(tp: Counter, pred: Counter, gold: Counter, names: Iterable[str]) 
 
 
 # -- entities ----------------------------------------------------------------------------
-def entity_scores(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]) -> dict:
+def entity_scores(
+    gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]], schema: Schema = SCHEMA
+) -> dict:
     """Strict IOB2 entity scores (seqeval): micro, macro and per-label P/R/F1/support.
 
     ``gold_tags``/``pred_tags``: one list of BIO tags per sequence (word-level), of equal
@@ -100,12 +106,14 @@ def entity_scores(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequen
     gold = Counter(t[1] for t in gold_set)
     pred = Counter(t[1] for t in pred_set)
     tp = Counter(t[1] for t in gold_set & pred_set)
-    return _aggregate(tp, pred, gold, SCHEMA.entity_labels)
+    return _aggregate(tp, pred, gold, schema.entity_labels)
 
 
 # -- relations ---------------------------------------------------------------------------
 def relation_scores(
-    gold: Sequence[Iterable[RelationTuple]], pred: Sequence[Iterable[RelationTuple]]
+    gold: Sequence[Iterable[RelationTuple]],
+    pred: Sequence[Iterable[RelationTuple]],
+    schema: Schema = SCHEMA,
 ) -> dict:
     """Strict relation P/R/F1 per role (``per_label`` keyed by role) and micro/macro.
 
@@ -120,7 +128,7 @@ def relation_scores(
         n_gold.update(t[3] for t in g)
         n_pred.update(t[3] for t in p)
         tp.update(t[3] for t in g & p)
-    return _aggregate(tp, n_pred, n_gold, SCHEMA.role_names)
+    return _aggregate(tp, n_pred, n_gold, schema.role_names)
 
 
 def relation_tuples(relations: Iterable) -> set[RelationTuple]:
@@ -132,14 +140,16 @@ def relation_tuples(relations: Iterable) -> set[RelationTuple]:
 
 
 # -- events ------------------------------------------------------------------------------
-def paragraph_events(spans: Iterable, relations: Iterable) -> dict[tuple[int, int], set]:
+def paragraph_events(
+    spans: Iterable, relations: Iterable, schema: Schema = SCHEMA
+) -> dict[tuple[int, int], set]:
     """One paragraph's events from its spans and relations: trigger -> argument set.
 
     Every STRIKE span is an event, also one without arguments. Arguments are
     ``(role, start, end, label)``.
     """
     events: dict[tuple[int, int], set] = {
-        (s.start, s.end): set() for s in spans if s.label == SCHEMA.trigger_label
+        (s.start, s.end): set() for s in spans if s.label == schema.trigger_label
     }
     for r in relations:
         key = (r.head.start, r.head.end)
@@ -147,7 +157,9 @@ def paragraph_events(spans: Iterable, relations: Iterable) -> dict[tuple[int, in
     return events
 
 
-def event_scores(gold: Sequence[ParagraphEvents], pred: Sequence[ParagraphEvents]) -> dict:
+def event_scores(
+    gold: Sequence[ParagraphEvents], pred: Sequence[ParagraphEvents], schema: Schema = SCHEMA
+) -> dict:
     """Event scores: trigger match by boundaries, then argument-role F1 over the events.
 
     ``gold``/``pred``: per paragraph, a mapping trigger ``(start, end)`` -> set of arguments
@@ -175,7 +187,7 @@ def event_scores(gold: Sequence[ParagraphEvents], pred: Sequence[ParagraphEvents
             n_pred.update(a[0] for a in args)
     return {
         "trigger": prf(trig_tp, trig_pred, trig_gold),
-        "arguments": _aggregate(tp, n_pred, n_gold, SCHEMA.role_names),
+        "arguments": _aggregate(tp, n_pred, n_gold, schema.role_names),
         "exact": {
             "matched": exact,
             "support": trig_gold,

@@ -209,13 +209,7 @@ class Evidence:
 
     @classmethod
     def from_event(cls, article_id: str, event: StrikeEvent) -> "Evidence":
-        from .events import LIST_FIELDS
-
-        args = []
-        for name in list(LIST_FIELDS.values()) + list(COUNT_FIELDS.values()):
-            value = getattr(event, name)
-            for a in (value if isinstance(value, list) else [value] if value else []):
-                args.append((name, a.text, a.start, a.end))
+        args = [(name, a.text, a.start, a.end) for name, a in event.arguments()]
         t = event.trigger
         return cls(article_id, event.paragraph.index if event.paragraph else None,
                    (t.text, t.start, t.end), tuple(sorted(args, key=lambda a: (a[2], a[3], a[0]))))

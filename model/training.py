@@ -89,6 +89,7 @@ from .config import (
     resume_changes,
     validate_config,
 )
+from .evaluation import paragraphs_of
 from .dev_scores import SUMMARY_KEYS, evaluate, gold_relation_tuples, gold_spans_of, select_score
 from .ema import WeightEMA
 from .trainset import (
@@ -220,7 +221,7 @@ class _Run:
     scheduler: Any
     ema: WeightEMA | None
     train_examples: list[dict]
-    dev_examples: list[dict]
+    dev_paragraphs: list  # gold paragraphs, scored exactly as evaluate.py scores them
     steps_per_process: int  # batches per process and epoch
     unk_id: int | None
     state: dict[str, Any]
@@ -258,6 +259,7 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
     else:
         model = _new_model(cfg, train_docs, accelerator, log)
     train_examples, dev_examples = _examples(train_docs, dev_docs, model, log)
+    dev_paragraphs = paragraphs_of(dev_docs)
 
     optimizer = torch.optim.AdamW(_param_groups(model, cfg))
     n_batches = math.ceil(len(train_examples) / cfg.batch_size)
@@ -273,7 +275,7 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
     if cfg.word_dropout > 0 and unk_id is None:
         raise ConfigError("word_dropout: the tokenizer has no [UNK] token")
     run = _Run(cfg, accelerator, model, unwrapped, optimizer, scheduler, ema, train_examples,
-               dev_examples, per_process, unk_id, state)
+               dev_paragraphs, per_process, unk_id, state)
     if resume:
         restore_checkpoint(last_dir, accelerator, optimizer, scheduler, ema)
     _prepare_out_dir(run, resume)
@@ -372,12 +374,12 @@ def _dev_metrics(run: _Run) -> tuple[dict[str, Any], dict[str, Any]]:
     raw: dict[str, Any] = {}
     with run.accelerator.autocast():
         if ema is None or cfg.eval_raw_weights:
-            metrics = evaluate(model, run.dev_examples, cfg.eval_batch_size)
+            metrics = evaluate(model, run.dev_paragraphs, cfg.eval_batch_size)
         if ema is not None:
             if cfg.eval_raw_weights:
                 raw = {f"raw_{k}": v for k, v in metrics.items() if k in SUMMARY_KEYS}
             with ema.swapped_in():
-                metrics = evaluate(model, run.dev_examples, cfg.eval_batch_size)
+                metrics = evaluate(model, run.dev_paragraphs, cfg.eval_batch_size)
     return metrics, raw
 
 

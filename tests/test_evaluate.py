@@ -14,7 +14,7 @@ import pytest
 
 from annotation.documents import Paragraph, Relation, Span
 from model.evaluation import ParagraphResult, errors_html, markdown_report, score
-from model.inference import ParagraphPrediction
+from model.predictions import ParagraphPrediction
 
 REPO = Path(__file__).resolve().parents[1]
 TEXT = "قصفت الطائرات حلب أمس"
@@ -181,3 +181,72 @@ def test_record_section_against_hand_count():
     report["records"] = rec
     table = markdown_report(report)
     assert "## Records" in table and "| place | 0 | 1 | 0.0 |" in table
+
+
+def test_dev_summary_is_read_off_the_report():
+    from model.dev_scores import SUMMARY_KEYS, summary
+
+    report = score(hand_example())
+    dev = summary(report)
+    assert set(SUMMARY_KEYS) <= set(dev)
+    assert close(dev["entity_f1"], 2 * (3 / 4) * (3 / 5) / (3 / 4 + 3 / 5))
+    assert dev["relation_f1"] == report["relations"]["end_to_end"]["micro"]["f1"]
+    assert close(dev["relation_f1_gold_spans"], 2 * 1 * (2 / 3) / (1 + 2 / 3))
+    assert dev["entity_f1_per_label"]["ACTOR"] == 0.0 and dev["relation_f1_per_role"]["date"] == 1.0
+
+
+def test_score_and_errors_page_use_the_models_schema():
+    from annotation.schema import SCHEMA, Schema
+
+    schema = Schema(version="1.1+weapon", entity_labels=SCHEMA.entity_labels + ("WEAPON",),
+                    roles={**SCHEMA.roles, "weapon": "WEAPON"})
+    text = "قصفت الطائرات بصاروخ"
+    strike, weapon = Span(0, 4, "STRIKE", "قصفت"), Span(14, 20, "WEAPON", "بصاروخ")
+    gold = Paragraph("w", 0, 0, text, [strike, weapon], [Relation(strike, "weapon", weapon)])
+    pred = ParagraphPrediction([strike, weapon], [Relation(strike, "weapon", weapon)])
+    report = score([ParagraphResult(gold, pred, pred)], schema)
+    assert report["entities"]["per_label"]["WEAPON"]["tp"] == 1
+    assert report["relations"]["end_to_end"]["per_label"]["weapon"]["f1"] == 1.0
+    assert report["events"]["arguments"]["per_label"]["weapon"]["tp"] == 1
+    assert report["events"]["exact"]["rate"] == 1.0
+    assert "| weapon |" in markdown_report(report)
+    page = errors_html([ParagraphResult(gold, pred)], only_errors=False, schema=schema)
+    assert 'style="--c:#868e96">WEAPON</span>' in page  # the 7th label has its own colour
+
+
+@pytest.mark.slow
+def test_dev_scores_are_exactly_the_numbers_evaluate_reports():
+    """Best-epoch selection (dev_scores.evaluate) and evaluate.py score with one scorer."""
+    from annotation import read_export
+    from annotation.documents import Document
+    from fixtures_model import SAMPLE, tiny_model_dir
+    from model.dev_scores import evaluate, paragraph_of_example
+    from model.evaluation import evaluate_model, paragraphs_of
+    from model.metrics import relation_tuples
+    from model.network import JointModel
+
+    held_out = list(read_export(json.loads(SAMPLE.read_text(encoding="utf-8"))[2:5]).documents)
+    # an annotation that is not word-aligned: the PLACE leaves out the clitic ب of بحلب
+    text = "قصفت الطائرات بحلب مواقع للمسلحين"
+    strike = Span(0, 4, "STRIKE", "قصفت")
+    place = Span(text.index("حلب"), text.index("حلب") + 3, "PLACE", "حلب")
+    odd = Document("odd", text, [strike, place], [Relation(strike, "place", place)])
+    documents = held_out + [odd]
+    model = JointModel.from_pretrained(tiny_model_dir(), device="cpu")
+
+    report, _ = evaluate_model(model, documents, batch_size=4, records=False)
+    dev = evaluate(model, paragraphs_of(documents), batch_size=4)
+    assert dev["entity_f1"] == report["entities"]["micro"]["f1"]
+    assert dev["entity_precision"] == report["entities"]["micro"]["precision"]
+    assert dev["entity_recall"] == report["entities"]["micro"]["recall"]
+    assert dev["relation_f1"] == report["relations"]["end_to_end"]["micro"]["f1"]
+    assert dev["relation_recall"] == report["relations"]["end_to_end"]["micro"]["recall"]
+    assert dev["relation_f1_gold_spans"] == report["relations"]["gold_spans"]["micro"]["f1"]
+    assert 0.0 < dev["entity_f1"] < 1.0  # held-out articles: a real, imperfect score
+
+    # why dev scoring takes the gold paragraphs: a training example snaps the odd PLACE to
+    # its word, so gold built from examples is not the gold evaluate.py scores against
+    (odd_paragraph,) = paragraphs_of([odd])
+    (odd_example,) = model.examples([odd])
+    snapped = paragraph_of_example(odd_example, model.schema)
+    assert relation_tuples(snapped.relations) != relation_tuples(odd_paragraph.relations)

@@ -8,7 +8,7 @@ import pytest
 
 from annotation.documents import Relation, Span
 from model.events import Count, EventSpan, StrikeEvent, build_events
-from model.inference import ParagraphPrediction
+from model.predictions import ParagraphPrediction
 
 
 
@@ -129,3 +129,70 @@ def test_normalize_without_publication_date_leaves_dates_unresolved():
     assert n.places[0].geo is not None and n.strikes.min == 3
     with pytest.raises(ValueError, match="yesterday-ish"):
         normalize_events([e], "yesterday-ish")
+
+
+def weapon_schema():
+    """The standard schema plus a team's WEAPON label and ``weapon`` role."""
+    from annotation.schema import SCHEMA, Schema
+
+    return Schema(version="1.1+weapon", entity_labels=SCHEMA.entity_labels + ("WEAPON",),
+                  roles={**SCHEMA.roles, "weapon": "WEAPON"})
+
+
+WPARA = "قصفت طائرات مسيرة بصاروخين موجهين موقعا في حلب"
+
+
+def wspan(text: str, label: str) -> Span:
+    start = WPARA.index(text)
+    return Span(start, start + len(text), label, text)
+
+
+def test_an_extra_role_of_the_models_schema_is_kept_not_dropped():
+    from model.events import normalize_events
+
+    strike, weapon = wspan("قصفت", "STRIKE"), wspan("بصاروخين موجهين", "WEAPON")
+    place = wspan("حلب", "PLACE")
+    pred = ParagraphPrediction(
+        [strike, weapon, place],
+        [Relation(strike, "weapon", weapon), Relation(strike, "place", place)],
+        [0.9, 0.8, 0.7], [0.6, 0.5],
+    )
+    offset = 100
+    # the standard schema does not allow "weapon": the relation is ignored, as documented
+    (plain,) = build_events(pred, 1, offset, WPARA)
+    assert plain.extra == {} and "extra" not in plain.to_dict()
+    (event,) = build_events(pred, 1, offset, WPARA, schema=weapon_schema())
+    (arg,) = event.extra["weapon"]
+    assert arg == EventSpan("بصاروخين موجهين", offset + weapon.start, offset + weapon.end, 0.6)
+    article = " " * offset + WPARA
+    assert article[arg.start:arg.end] == arg.text
+    assert [a.text for a in event.places] == ["حلب"]  # the standard roles keep their fields
+    assert ("weapon", arg) in event.arguments() and arg in event.spans()
+
+    data = json.loads(json.dumps(event.to_dict(), ensure_ascii=False))
+    assert data["extra"] == {"weapon": [{"text": "بصاروخين موجهين", "start": arg.start,
+                                         "end": arg.end, "score": 0.6}]}
+    assert StrikeEvent.from_dict(data) == event and StrikeEvent.from_dict(data).to_dict() == data
+    moved = event.map_offsets(lambda s, e: (s - offset, e - offset), WPARA)
+    assert moved.extra["weapon"][0].text == "بصاروخين موجهين"
+    assert moved.extra["weapon"][0].start == weapon.start
+    (normalised,) = normalize_events([event])
+    assert normalised.extra == event.extra
+
+
+def test_an_extra_count_role_gets_its_number():
+    from annotation.schema import SCHEMA, Schema
+
+    schema = Schema(version="1.1+missing", entity_labels=SCHEMA.entity_labels,
+                    roles={**SCHEMA.roles, "missing": "COUNT"})
+    text = "غارة على حلب وفقدان ثلاثة أشخاص"
+    strike = Span(0, 4, "STRIKE", "غارة")
+    start = text.index("ثلاثة")
+    count = Span(start, start + 5, "COUNT", "ثلاثة")
+    pred = ParagraphPrediction([strike, count], [Relation(strike, "missing", count)])
+    (event,) = build_events(pred, 0, 0, text, schema=schema)
+    assert event.extra["missing"] == [Count("ثلاثة", start, start + 5, None, 3)]
+    assert event.killed is None  # never mixed into a standard field
+    data = event.to_dict()
+    assert data["extra"]["missing"][0]["value"] == 3
+    assert StrikeEvent.from_dict(data) == event

@@ -192,6 +192,50 @@ def test_events():
     assert scores["exact"]["matched"] == 0
 
 
+def weapon_schema(trigger: str = "STRIKE"):
+    """The standard schema plus a team's WEAPON label and ``weapon`` role."""
+    from annotation.schema import SCHEMA, Schema
+
+    labels = SCHEMA.entity_labels + ("WEAPON",) + (() if trigger == "STRIKE" else (trigger,))
+    return Schema(version="1.1+weapon", entity_labels=labels,
+                  roles={**SCHEMA.roles, "weapon": "WEAPON"}, trigger_label=trigger)
+
+
+def test_scores_use_the_models_schema():
+    schema = weapon_schema()
+    gold = [["B-STRIKE", "B-WEAPON", "I-WEAPON", "O"]]
+    pred = [["B-STRIKE", "B-WEAPON", "O", "O"]]
+    ent = entity_scores(gold, pred, schema)
+    assert ent["per_label"]["WEAPON"] == prf(0, 1, 1)
+    assert ent["per_label"]["STRIKE"] == prf(1, 1, 1)
+    # every label of the model's schema is listed, also one absent from the data
+    assert list(ent["per_label"]) == list(schema.entity_labels)
+    assert "WEAPON" not in entity_scores([["O"]], [["O"]])["per_label"]
+    assert "WEAPON" in entity_scores([["O"]], [["O"]], schema)["per_label"]
+
+    rel = (0, 4, "STRIKE", "weapon", 5, 9, "WEAPON")
+    scores = relation_scores([{rel}], [{rel}], schema)
+    assert scores["per_label"]["weapon"] == prf(1, 1, 1)
+    assert list(scores["per_label"]) == list(schema.role_names)
+    assert "weapon" in relation_scores([set()], [set()], schema)["per_label"]
+    assert "weapon" not in relation_scores([set()], [set()])["per_label"]
+
+    events = event_scores([{(0, 4): {("weapon", 5, 9, "WEAPON")}}],
+                          [{(0, 4): {("weapon", 5, 9, "WEAPON")}}], schema)
+    assert events["arguments"]["per_label"]["weapon"] == prf(1, 1, 1)
+    assert events["exact"]["matched"] == 1
+
+
+def test_paragraph_events_take_the_trigger_label_of_the_schema():
+    schema = weapon_schema(trigger="ATTACK")
+    attack, weapon = Span(0, 4, "ATTACK", "هجوم"), Span(5, 10, "WEAPON", "صاروخ")
+    assert paragraph_events([attack, weapon], [], schema) == {(0, 4): set()}
+    assert paragraph_events([attack, weapon], []) == {}  # the standard schema has no ATTACK
+    events = paragraph_events([attack, weapon], [Relation(attack, "weapon", weapon)], schema)
+    assert events == {(0, 4): {("weapon", 5, 10, "WEAPON")}}
+
+
 def test_import_is_light():
-    code = "import sys, model.metrics; assert 'torch' not in sys.modules, 'torch loaded'"
+    code = ("import sys, model.metrics, model.predictions, model.events, model.evaluation, "
+            "model.dev_scores; assert 'torch' not in sys.modules, 'torch loaded'")
     subprocess.run([sys.executable, "-c", code], check=True)

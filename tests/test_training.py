@@ -294,3 +294,23 @@ def test_init_from_refuses_model_keys_other_than_the_saved_ones(tmp_path):
     with pytest.raises(ConfigError, match="rel_hidden"):
         main(["--config", str(TINY_CONFIG), "--set",
               *overrides(tmp_path / "bad", init_from=fitted["best_dir"], rel_hidden=7)])
+
+
+def test_best_epoch_is_chosen_on_the_numbers_evaluate_reports(tmp_path):
+    """The dev metrics saved with ``best`` are what evaluate.py reports for that model on
+    the same dev data (one scorer); one epoch, so the numbers are not a trivial 1.0."""
+    from _ghara_tiny import small_export
+    from annotation import read_export
+    from model.dev_scores import SUMMARY_KEYS, summary
+    from model.evaluation import evaluate_model
+    from model.network import JointModel
+    from model.training import train_one
+
+    result = train_one(load_config(TINY_CONFIG, overrides(tmp_path / "one", epochs=1)))
+    saved = json.loads((Path(result["best_dir"]) / "dev_metrics.json").read_text())
+    model = JointModel.from_pretrained(result["best_dir"], device="cpu")
+    report, _ = evaluate_model(model, read_export(small_export()).documents, records=False)
+    reported = summary(report)
+    assert {k: saved[k] for k in SUMMARY_KEYS} == {k: reported[k] for k in SUMMARY_KEYS}
+    assert saved["entity_f1_per_label"] == reported["entity_f1_per_label"]
+    assert saved["relation_f1"] < 1.0
