@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import articles as tasks")
     _project_arg(p)
-    p.add_argument("--input", required=True, type=Path, help="JSONL (id, text, other keys) or a folder of .txt files")
+    p.add_argument("--input", required=True, type=Path, help="articles: .jsonl / .jsonl.gz (id or article_id, text, other keys) or a folder of them and .txt files")
     p.add_argument("--predictions", type=Path, default=None,
                    help="JSONL of pre-annotations: {id, result[, score, model_version]} or documents {id, spans, relations}")
     p.add_argument("--model-version", default=None, help="model_version stored with the pre-annotations")
@@ -104,6 +104,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     articles = read_articles(args.input)
     problems = list(articles.problems)
     print(f"read {len(articles.items)} articles from {args.input}")
+    if articles.skipped:
+        print(f"skipped {len(articles.skipped)} folder entries that are not .jsonl/.jsonl.gz/.txt "
+              f"files: {', '.join(articles.skipped[:5])}" + (" ..." if len(articles.skipped) > 5 else ""))
     predictions = None
     if args.predictions is not None:
         loaded = read_predictions(args.predictions)

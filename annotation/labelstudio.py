@@ -35,6 +35,7 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
+from .articles import ID_ALIAS, ArticleReader, InputError, read_id, read_objects
 from .documents import Relation, Span, nfc
 from .export import ExportError, read_export
 from .predictions import to_label_studio_results
@@ -45,7 +46,7 @@ ENV_API_KEY = "LABEL_STUDIO_API_KEY"
 DEFAULT_URL = "http://localhost:8080"
 DEFAULT_TITLE = "ghara strike events"
 #: Data field holding our article id (the task id is Label Studio's own number).
-ARTICLE_ID_FIELD = "article_id"
+ARTICLE_ID_FIELD = ID_ALIAS  # the article id in task data
 #: Tasks per import request: keeps each request well under the server's size limits.
 IMPORT_BATCH_SIZE = 200
 
@@ -242,6 +243,7 @@ class Loaded:
 
     items: list[Any] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # folder entries that are not article files
 
 
 def clean_text(text: str) -> str:
@@ -249,92 +251,33 @@ def clean_text(text: str) -> str:
     return nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _jsonl(path: Path, loaded: Loaded) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; bad lines go to ``loaded.problems``.
-
-    Lines are decoded one by one so a bad byte costs one line, with its true number.
-    """
-    with path.open("rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError as err:
-                loaded.problems.append(InputProblem(str(path), lineno, None, f"not UTF-8: {err}"))
-                continue
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                loaded.problems.append(InputProblem(str(path), lineno, None, f"invalid JSON: {err}"))
-                continue
-            if not isinstance(obj, dict):
-                loaded.problems.append(
-                    InputProblem(str(path), lineno, None, f"expected a JSON object, got {type(obj).__name__}")
-                )
-                continue
-            yield lineno, obj
-
-
-def _item_id(obj: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(id, error): ``id``, else ``article_id``; both given must agree."""
-    ids = [obj[k] for k in ("id", ARTICLE_ID_FIELD) if k in obj]
-    for value in ids:
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-            return None, f"id {value!r} is not a non-empty string or integer"
-    if not ids:
-        return None, "missing id"
-    if len(ids) == 2 and str(ids[0]) != str(ids[1]):
-        return None, f"id {ids[0]!r} and {ARTICLE_ID_FIELD} {ids[1]!r} disagree"
-    return str(ids[0]), None
-
-
 def read_articles(path: str | Path) -> Loaded:
-    """Articles from a JSONL file (``id``, ``text``, other keys) or a folder of ``.txt`` files.
+    """Articles from a JSONL file (``id`` or ``article_id``, ``text``, other keys kept as
+    task data), a ``.jsonl.gz``, or a folder of such files and ``.txt`` files (id = stem).
 
-    In a folder each ``*.txt`` file is one article whose id is the file stem. Invalid
-    JSON, a missing/non-string/empty text, a missing or repeated id: each is an
-    :class:`InputProblem` with its line number, and the rest is still read.
+    The reading rules are :mod:`annotation.articles`' (shared with batch extraction); the
+    policy here is strict, because annotators must see the text exactly: every item the
+    reader flags -- bad JSON, missing or repeated id, invalid UTF-8 (the reader would
+    replace it), an empty text -- is an :class:`InputProblem` with its line number, and the
+    rest is still read. Texts are NFC with ``\\n`` line ends (:func:`clean_text`).
     """
-    path = Path(path)
     loaded = Loaded()
-    seen: dict[str, str] = {}
-
-    def add(article_id: str, text: Any, fields: dict[str, Any], source: str, line: int | None) -> None:
-        where = source + (f" line {line}" if line is not None else "")
-        if not isinstance(text, str):
-            why = "missing text" if text is None else f"text is {type(text).__name__}, not a string"
-            loaded.problems.append(InputProblem(source, line, article_id, why))
-        elif not text.strip():
-            loaded.problems.append(InputProblem(source, line, article_id, "text is empty"))
-        elif article_id in seen:
-            loaded.problems.append(
-                InputProblem(source, line, article_id, f"id repeats the article at {seen[article_id]}")
-            )
-        else:
-            seen[article_id] = where
-            loaded.items.append(Article(article_id, clean_text(text), fields, where))
-
-    if path.is_dir():
-        for file in sorted(path.glob("*.txt")):
-            try:
-                text = file.read_text(encoding="utf-8")
-            except UnicodeDecodeError as err:
-                loaded.problems.append(InputProblem(str(file), None, file.stem, f"not UTF-8: {err}"))
-                continue
-            add(file.stem, text, {}, str(file), None)
-        if not loaded.items and not loaded.problems:
-            raise FileNotFoundError(f"no .txt files in {path}")
-        return loaded
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file or folder: {path}")
-    for lineno, obj in _jsonl(path, loaded):
-        article_id, error = _item_id(obj)
-        if error:
-            loaded.problems.append(InputProblem(str(path), lineno, None, error))
-            continue
-        fields = {k: v for k, v in obj.items() if k not in ("id", ARTICLE_ID_FIELD, SCHEMA.text_name)}
-        add(article_id, obj.get(SCHEMA.text_name), fields, str(path), lineno)
+    reader = ArticleReader()
+    try:
+        for item in reader.read(path):
+            source = item.file
+            if not item.ok:
+                loaded.problems.append(InputProblem(source, item.number, item.id, item.problem or ""))
+            elif item.replaced:
+                loaded.problems.append(InputProblem(source, item.number, item.id, f"not UTF-8: {item.note}"))
+            elif item.empty:
+                loaded.problems.append(InputProblem(source, item.number, item.id, "text is empty"))
+            else:
+                where = source + (f" line {item.number}" if item.number is not None else "")
+                loaded.items.append(Article(item.id or "", clean_text(item.text or ""), item.fields, where))
+    except InputError as err:
+        raise FileNotFoundError(str(err)) from None
+    loaded.skipped = reader.counts.skipped_entries
     return loaded
 
 
@@ -352,8 +295,15 @@ def read_predictions(path: str | Path) -> Loaded:
         raise FileNotFoundError(f"no such predictions file: {path}")
     loaded = Loaded()
     seen: set[str] = set()
-    for lineno, obj in _jsonl(path, loaded):
-        article_id, error = _item_id(obj)
+    for item, obj in read_objects(path):
+        lineno = item.number
+        if obj is None or item.replaced:  # strict, as for articles: text is never altered
+            why = item.problem if obj is None else f"not UTF-8: {item.note}"
+            loaded.problems.append(InputProblem(str(path), lineno, None, why or ""))
+            continue
+        article_id, error = read_id(obj)
+        if error is None and article_id is None:
+            error = "missing 'id'"
         problem = lambda msg: InputProblem(str(path), lineno, article_id, msg)  # noqa: E731
         if error:
             loaded.problems.append(problem(error))

@@ -6,7 +6,8 @@
     python -m model.batch --model DIR --input folder/ --output events.jsonl --batch-size 64
     python -m model.batch --engine ray --model DIR --input corpus/ --output events/   # see docs/BATCH.md
 
-Input: a ``.jsonl`` (or ``.jsonl.gz``) file of ``{"id": ..., "text": ...}`` objects, or a
+Input: a ``.jsonl`` (or ``.jsonl.gz``) file of ``{"id": ..., "text": ...}`` objects (``id``
+or its alias ``article_id``; the reading rules are annotation/articles.py's), or a
 folder of such files and/or ``.txt`` files (one article each, id = file name without
 ``.txt``), read in sorted name order (suffixes in any case; every other entry of the folder
 is counted and named as skipped).
@@ -57,18 +58,17 @@ import argparse
 import functools
 import contextlib
 import fcntl
-import gzip
 import itertools
 import json
 import os
 import sys
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from annotation.articles import MAX_LINE_BYTES, ArticleReader, InputError, Line, article_files
 from annotation.schema import SCHEMA
 
 __all__ = ["main", "process", "read_records", "repair_output", "open_output", "open_outputs",
@@ -76,8 +76,6 @@ __all__ = ["main", "process", "read_records", "repair_output", "open_output", "o
            "EXIT_RECORD_ERRORS", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
-MAX_LINE_BYTES = 64 << 20  # one article line; longer lines become error records
-INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".txt")
 RECORD_KEYS = ("events", "error", "result")  # one of them makes a line one of our records
 #: article fields kept from each input line (url, outlet, publication date): they go into the
 #: events line and the incident records' sources (model/records.py ``Source.from_article``)
@@ -188,138 +186,54 @@ class Summary:
 
 
 # -- input ----------------------------------------------------------------------------------
+# The reading rules (ids and their alias, BOM, invalid UTF-8, lone surrogates, repeats, gzip,
+# long lines) live in annotation/articles.py; this part only turns its items into records.
 def input_files(path: Path, summary: Summary | None = None) -> list[Path]:
     """The files to read, in order; folder entries that are not inputs are counted."""
-    if path.is_dir():
-        files = []
-        for p in sorted(path.iterdir()):
-            if p.is_file() and p.name.lower().endswith(INPUT_SUFFIXES):
-                files.append(p)
-            elif summary is not None:
-                summary.skipped_files.append(p.name + ("/" if p.is_dir() else ""))
-        if not files:
-            raise UsageError(f"no .jsonl, .jsonl.gz or .txt files in {path}")
-        return files
-    if not path.exists():
-        raise UsageError(f"input not found: {path}")
-    if not path.is_file():
-        raise UsageError(f"input is not a file or folder: {path}")
-    return [path]
-
-
-def _surrogate(value: str) -> str | None:
-    """Where ``value`` holds a lone surrogate (which no UTF-8 file can store), else None."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as err:
-        return f"a lone surrogate {value[err.start]!r} at character {err.start}"
-    return None
-
-
-def _printable(value: str) -> str:
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _parse_line(line: str, index: int, default_id: str) -> Record:
-    """A record from one JSON line; ``default_id`` when the line has no usable id."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        return Record(index, default_id, error=f"bad JSON: {err.msg} (column {err.colno})")
-    except RecursionError:
-        return Record(index, default_id, error="bad JSON: nested too deeply")
-    if not isinstance(obj, dict):
-        return Record(index, default_id, error=f"not a JSON object but {type(obj).__name__}")
-    raw_id = obj.get("id")
-    if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id).strip():
-        rid = str(raw_id)
-        where = _surrogate(rid)
-        if where:
-            return Record(index, _printable(rid), error=f"'id' holds {where}")
-    else:
-        rid = default_id
-        if raw_id is not None:
-            return Record(index, rid, error=f"'id' is empty or not a string/integer: "
-                                            f"{_printable(repr(raw_id))[:40]}")
-    if "text" not in obj:
-        return Record(index, rid, error="missing 'text'" + (" and 'id'" if raw_id is None else ""))
-    text = obj["text"]
-    if not isinstance(text, str):
-        return Record(index, rid, error=f"'text' is not a string but {type(text).__name__}")
-    where = _surrogate(text)
-    if where:
-        return Record(index, rid, error=f"'text' holds {where}")
-    if raw_id is None:
-        return Record(index, rid, error="missing 'id'")
-    meta = {k: obj[k] for k in META_KEYS if obj.get(k) is not None}
-    return Record(index, rid, text=text, meta=meta)
-
-
-def iter_lines(read: Any, block: int = 1 << 20) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, bytes)`` from a ``read(n)`` function (``None`` for a line over
-    ``MAX_LINE_BYTES``, which is skipped without being held in memory). Errors of ``read``
-    (a truncated ``.gz``: ``EOFError``) propagate after every complete line before them."""
-    buf, number, skipping = b"", 0, False
-    while True:
-        data = read(block)
-        if not data:
-            break
-        buf += data
-        start = 0
-        while (nl := buf.find(b"\n", start)) >= 0:
-            number += 1
-            yield number, None if skipping else buf[start : nl + 1]
-            skipping, start = False, nl + 1
-        buf = buf[start:]
-        if skipping or len(buf) > MAX_LINE_BYTES:
-            skipping, buf = True, b""
-    if buf or skipping:
-        yield number + 1, None if skipping else buf
-
-
-def _raw_lines(file: Path) -> Iterator[tuple[int, bytes | None]]:
-    """Lines of a local ``.jsonl`` / ``.jsonl.gz`` (``read1``: a truncated ``.gz`` loses
-    nothing before the cut)."""
-    opener = gzip.open if file.name.lower().endswith(".gz") else open
-    with opener(file, "rb") as handle:
-        yield from iter_lines(handle.read1)
-
-
-def _decode(raw: bytes, summary: Summary) -> tuple[str, str | None]:
-    try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError as err:
-        summary.invalid_utf8 += 1
-        return (raw.decode("utf-8", errors="replace"),
-                f"invalid UTF-8 replaced by U+FFFD (first at byte {err.start})")
+        files, skipped = article_files(path)
+    except InputError as err:
+        raise UsageError(str(err)) from None
+    if summary is not None:
+        summary.skipped_files += skipped
+    return files
 
 
 class _Ids:
-    """Makes every id unique; a repeat gets a new id and an error naming the first one."""
+    """Batch's id policy over the reader's ids: a line without a usable id gets ``line:N``
+    (``FILE:line:N``), a repeat gets ``ID@line:N``; neither ever takes an id already seen."""
 
-    def __init__(self, summary: Summary):
-        self.seen: dict[str, str] = {}
+    def __init__(self, summary: Summary, reader: ArticleReader):
         self.summary = summary
+        self.reader = reader
 
     def _free(self, candidate: str) -> str:
         unique, n = candidate, 1
-        while unique in self.seen:
+        while unique in self.reader.seen:
             n += 1
             unique = f"{candidate}#{n}"
         return unique
 
-    def claim(self, rec: Record, where: str, suffix: str, generated: bool) -> Record:
-        if generated:
-            self.summary.generated_ids += 1
-            rec.id = self._free(rec.id)
-        elif rec.id in self.seen:
+    def record(self, item: Line, index: int, folder: bool) -> Record:
+        """The record of one reader item (its error, note and article fields)."""
+        if item.number is None:  # a .txt file
+            suffix = item.name
+        else:
+            suffix = f"{item.name}:line:{item.number}" if folder else f"line:{item.number}"
+        if item.duplicate_of is not None:
             self.summary.duplicate_ids += 1
-            first = self.seen[rec.id]
-            rec.error = f"duplicate id {rec.id!r} (first at {first})"
-            rec.id = self._free(f"{rec.id}@{suffix}")
-            rec.text = None
-        self.seen[rec.id] = where
-        return rec
+            rid = self._free(f"{item.id}@{suffix}")
+            self.reader.claim(rid, item.where)
+        elif item.id is None:
+            self.summary.generated_ids += 1
+            rid = self._free(suffix)
+            self.reader.claim(rid, item.where)
+        else:
+            rid = item.id
+        self.summary.invalid_utf8 += item.replaced
+        meta = {k: item.fields[k] for k in META_KEYS if item.fields.get(k) is not None}
+        return Record(index, rid, text=item.text, error=item.problem, note=item.note,
+                      meta=meta)
 
 
 def read_records(path: str | Path, summary: Summary | None = None) -> Iterator[Record]:
@@ -327,63 +241,30 @@ def read_records(path: str | Path, summary: Summary | None = None) -> Iterator[R
     change, skip and unreadable tail is counted in ``summary``."""
     summary = summary if summary is not None else Summary()
     path = Path(path)
-    files = input_files(path, summary)
-    folder = path.is_dir()
-    ids = _Ids(summary)
-    counter = itertools.count()
-    for file in files:
-        if file.name.lower().endswith(".txt"):
-            size = file.stat().st_size
-            data = file.read_bytes() if size <= MAX_LINE_BYTES else None
-            yield text_file_record(file.name, data, ids=ids, summary=summary, counter=counter)
+    input_files(path)  # a missing input is a UsageError before anything is read
+    reader = ArticleReader()
+    yield from records_of(reader.read(path), reader, summary, folder=path.is_dir())
+    summary.skipped_files += reader.counts.skipped_entries
+
+
+def records_of(items: Iterator[Line], reader: ArticleReader, summary: Summary, *,
+               folder: bool, counter: Iterator[int] | None = None) -> Iterator[Record]:
+    """Records of the reader's items: problems become error records, a file that cannot be
+    read to its end an input problem in ``summary`` (the records before it are yielded)."""
+    from .extractor import has_arabic  # torch-free
+
+    ids = _Ids(summary, reader)
+    counter = counter if counter is not None else itertools.count()
+    blank = reader.counts.blank_lines
+    for item in items:
+        summary.blank_lines += reader.counts.blank_lines - blank
+        blank = reader.counts.blank_lines
+        if item.tail:
+            summary.input_problems.append(f"{item.file}: {item.problem}; "
+                                          "the records before it were processed")
             continue
-        yield from file_records(file.name, _raw_lines(file), ids=ids, summary=summary,
-                                folder=folder, counter=counter, where=str(file))
-
-
-def text_file_record(name: str, data: bytes | None, *, ids: _Ids, summary: Summary,
-                     counter: Iterator[int]) -> Record:
-    """The one record of a ``.txt`` article (``data`` None: file over ``MAX_LINE_BYTES``)."""
-    from .extractor import has_arabic  # torch-free
-
-    rec = Record(next(counter), name[: -len(".txt")])
-    if data is None:
-        rec.error = f"file larger than {MAX_LINE_BYTES} bytes"
-    else:
-        rec.text, rec.note = _decode(data, summary)
-    return _noted(ids.claim(rec, name, name, False), summary, has_arabic)
-
-
-def file_records(name: str, lines: Iterator[tuple[int, bytes | None]], *, ids: _Ids,
-                 summary: Summary, folder: bool, counter: Iterator[int],
-                 where: str) -> Iterator[Record]:
-    """Records of one JSON-lines file; an unreadable tail is an input problem in
-    ``summary`` (the lines before it are all yielded)."""
-    from .extractor import has_arabic  # torch-free
-
-    label = f"{name} " if folder else ""
-    number = 0
-    try:
-        for number, raw in lines:
-            if raw is not None and not raw.strip():
-                summary.blank_lines += 1
-                continue
-            index = next(counter)
-            default_id = f"{name}:line:{number}" if folder else f"line:{number}"
-            if raw is None:
-                rec = Record(index, default_id, error=f"line longer than {MAX_LINE_BYTES} bytes")
-            else:
-                line, note = _decode(raw, summary)
-                if number == 1:
-                    line = line.lstrip("\ufeff")
-                rec = _parse_line(line, index, default_id)
-                rec.note = note
-            rec = ids.claim(rec, f"{label}line {number}", default_id, rec.id == default_id)
-            yield _noted(rec, summary, has_arabic)
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
-        summary.input_problems.append(
-            f"{where}: unreadable after line {number} ({type(err).__name__}: {err}); "
-            "the records before it were processed")
+        yield _noted(ids.record(item, next(counter), folder), summary, has_arabic)
+    summary.blank_lines += reader.counts.blank_lines - blank
 
 
 def _noted(rec: Record, summary: Summary, has_arabic: Any) -> Record:

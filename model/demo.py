@@ -231,29 +231,22 @@ def read_articles(path: Path, keep: Callable[[dict[str, Any]], bool] = lambda a:
                   limit: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
     """Usable articles of a JSON-lines file (every field kept, e.g. title and date) that
     ``keep`` accepts, at most ``limit`` (0 = all; reading stops there), and one message per
-    line that cannot be used. The demo reads a handful of articles; corpora go through
+    line that cannot be used. The lines are read by :mod:`annotation.articles` (the rules
+    every command shares); the demo reads a handful of articles, corpora go through
     ``python -m model.batch``."""
-    import json
+    from annotation.articles import read_lines
 
     articles: list[dict[str, Any]] = []
     problems: list[str] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as err:
-                problems.append(f"line {number}: bad JSON ({err.msg})")
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                problems.append(f"line {number}: not an object with a string 'text'")
-                continue
-            obj["id"] = str(obj.get("id") or f"line:{number}")
-            if keep(obj):
-                articles.append(obj)
-                if limit and len(articles) >= limit:
-                    break
+    for item in read_lines(path):
+        if not item.ok:
+            problems.append(f"{item.where}: {item.problem}")
+            continue
+        article = {**item.fields, "id": item.id, "text": item.text}
+        if keep(article):
+            articles.append(article)
+            if limit and len(articles) >= limit:
+                break
     return articles, problems
 
 

@@ -45,9 +45,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, MAX_LINE_BYTES, META_KEYS, Record, Summary,
-                    UsageError, _Ids, _lock, encode_line, extract_records, file_records,
-                    iter_lines, text_file_record)
+from annotation.articles import MAX_LINE_BYTES, ArticleReader, iter_lines
+
+from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary, UsageError,
+                    _lock, encode_line, extract_records, records_of)
 
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
 
@@ -102,18 +103,16 @@ def _datasource_class() -> type:
         def _read_stream(self, f: Any, path: str) -> Iterator[Any]:
             name = posixpath.basename(path)
             summary = Summary()
-            ids, counter = _Ids(summary), itertools.count()
+            reader, counter = ArticleReader(), itertools.count()  # ids: within this file
             if name.lower().endswith(".txt"):
                 data = f.read(MAX_LINE_BYTES + 1)
-                yield _rows([text_file_record(name, data if len(data) <= MAX_LINE_BYTES
-                                              else None, ids=ids, summary=summary,
-                                              counter=counter)])
-                return
+                items = iter([reader.text_file(name, data if len(data) <= MAX_LINE_BYTES
+                                               else None)])
+            else:
+                items = reader.lines(path, iter_lines(f.read, block=1 << 16), folder=True)
             chunk: list[Record] = []
             chars = 0
-            lines = iter_lines(f.read, block=1 << 16)
-            for rec in file_records(name, lines, ids=ids, summary=summary, folder=True,
-                                    counter=counter, where=path):
+            for rec in records_of(items, reader, summary, folder=True, counter=counter):
                 chunk.append(rec)
                 chars += len(rec.text or "")
                 if chars >= self.max_chars:

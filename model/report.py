@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -198,20 +197,32 @@ def render_page(records: Iterable[Mapping[str, Any]], articles: Iterable[Mapping
     )
 
 
-def _read_jsonl(path: Path, summary: PageSummary, err: TextIO, what: str):
-    with open(path, encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-                if not isinstance(obj, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as e:
-                summary.bad_lines += 1
-                print(f"{path}:{number}: skipped {what}: {e}"[:300], file=err)
-                continue
+def _skip(summary: PageSummary, err: TextIO, path: Path, item: Any, what: str) -> None:
+    summary.bad_lines += 1
+    print(f"{path}:{item.number}: skipped {what}: {item.problem}"[:300], file=err)
+
+
+def _read_records(path: Path, summary: PageSummary, err: TextIO) -> Iterator[dict[str, Any]]:
+    """The record objects of a JSON-lines file (decoded by the shared reader's rules)."""
+    from annotation.articles import read_objects
+
+    for item, obj in read_objects(path):
+        if obj is None:
+            _skip(summary, err, path, item, "record")
+        else:
             yield obj
+
+
+def _read_articles(path: Path, summary: PageSummary, err: TextIO) -> Iterator[dict[str, Any]]:
+    """Usable articles (``annotation.articles`` rules: ``id``/``article_id``, ``text``...)
+    as ``{**fields, "id", "text"}``; each unusable line is counted and named on ``err``."""
+    from annotation.articles import read_lines
+
+    for item in read_lines(path):
+        if item.ok:
+            yield {**item.fields, "id": item.id, "text": item.text}
+        else:
+            _skip(summary, err, path, item, "article")
 
 
 EPILOG = """exit codes:
@@ -241,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --output {output} exists; pass --overwrite to replace it", file=sys.stderr)
         return 2
     summary = PageSummary()
-    records = list(_read_jsonl(Path(args.input), summary, sys.stderr, "record"))
+    records = list(_read_records(Path(args.input), summary, sys.stderr))
     wanted = {str(e.get("article_id")) for r in records for e in r.get("evidence") or []}
-    articles = (a for a in _read_jsonl(Path(args.articles), summary, sys.stderr, "article")
-                if str(a.get("id")) in wanted)
+    articles = (a for a in _read_articles(Path(args.articles), summary, sys.stderr)
+                if a["id"] in wanted)
     page = render_page(records, articles, args.title, summary)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")

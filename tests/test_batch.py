@@ -536,3 +536,20 @@ def test_records_option_refuses_what_would_lose_or_overwrite(tmp_path):
     with pytest.raises(UsageError, match="--records needs --format events"):
         process(DatedExtractor(), src, tmp_path / "ls.jsonl", records_path=tmp_path / "r.jsonl",
                 output_format="labelstudio", progress=False)
+
+
+def test_batch_reads_with_the_shared_rules(tmp_path):
+    """annotation/articles.py rules reach batch: the article_id alias, a BOM, ids that disagree."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + "\n".join([
+        json.dumps({"article_id": "a1", "text": "غارة", "url": "u"}, ensure_ascii=False),
+        json.dumps({"id": "b", "article_id": "c", "text": "غارة"}, ensure_ascii=False),
+        json.dumps({"id": "a1", "text": "قصف"}, ensure_ascii=False),
+    ]).encode() + b"\n")
+    summary = Summary()
+    records = list(read_records(src, summary))
+    assert [(r.id, r.error) for r in records] == [
+        ("a1", None), ("line:2", "'id' 'b' and 'article_id' 'c' disagree"),
+        ("a1@line:3", "duplicate id 'a1' (first at line 1)")]
+    assert records[0].meta == {"url": "u"} and records[0].text == "غارة"
+    assert summary.generated_ids == 1 and summary.duplicate_ids == 1

@@ -119,8 +119,8 @@ def test_bad_jsonl_lines_are_reported_with_line_numbers(tmp_path: Path) -> None:
     by_line = {p.line: p for p in loaded.problems}
     assert sorted(by_line) == [2, 3, 4, 6, 7, 8, 9, 11, 12]
     assert "UTF-8" in by_line[11].message and "disagree" in by_line[12].message
-    assert "invalid JSON" in by_line[2].message
-    assert by_line[3].item_id == "a2" and "missing text" in by_line[3].message
+    assert "bad JSON" in by_line[2].message
+    assert by_line[3].item_id == "a2" and "missing 'text'" in by_line[3].message
     assert by_line[4].item_id == "a3" and "int" in by_line[4].message
     assert "line 1" in by_line[6].message
     assert f"{path} line 4 (id a3)" in str(by_line[4])
@@ -136,6 +136,7 @@ def test_text_folder_and_nfc(tmp_path: Path) -> None:
     loaded = read_articles(tmp_path)
     assert [(a.id, a.text) for a in loaded.items] == [("art-1", ARTICLE_1), ("art-2", ARTICLE_2)]
     assert [(p.item_id, "UTF-8" in p.message) for p in loaded.problems] == [("bad", True)]
+    assert loaded.skipped == ["notes.md"]  # counted (the CLI names it), not a problem
 
 
 def test_predictions_file_forms_and_errors(tmp_path: Path) -> None:
@@ -408,8 +409,8 @@ def test_cli_end_to_end(label_studio, tmp_path: Path) -> None:
     done = cli("import", "--project", title, "--input", str(articles), "--predictions", str(predictions),
                "--model-version", "cli-v1", code=1)
     assert "imported 2 tasks" in done.stdout and "1 with pre-annotations" in done.stdout
-    assert f"{articles} line 2: invalid JSON" in done.stdout
-    assert f"{articles} line 3 (id c2): missing text" in done.stdout
+    assert f"{articles} line 2: bad JSON" in done.stdout
+    assert f"{articles} line 3 (id c2): missing 'text'" in done.stdout
 
     done = cli("import", "--project", title, "--input", str(articles), code=1)
     assert "imported 0 tasks" in done.stdout and "2 articles already in the project" in done.stdout
