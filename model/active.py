@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from annotation.documents import nfc
-from annotation.schema import SCHEMA
+from annotation.articles import read_lines
 from annotation.words import split_words
 
 __all__ = [
@@ -149,29 +149,18 @@ def annotate_with_scores(extractor: Any, texts: Sequence[str]) -> list[tuple[Any
 
 
 def _read_jsonl(path: Path, errors: list[str]) -> Iterator[tuple[str, str]]:
-    """``(id, NFC text)`` per usable line; each bad line adds one message to ``errors``."""
-    with path.open("rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            where = f"{path} line {lineno}"
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-                if not line.strip():
-                    continue
-                obj = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                errors.append(f"{where}: unreadable: {err}")
-                continue
-            if not isinstance(obj, dict):
-                errors.append(f"{where}: expected a JSON object")
-                continue
-            article_id = obj.get("id", obj.get("article_id"))
-            text = obj.get(SCHEMA.text_name)
-            if article_id is None or isinstance(article_id, (dict, list)):
-                errors.append(f"{where}: missing id")
-            elif not isinstance(text, str) or not text.strip():
-                errors.append(f"{where} (id {article_id}): missing or empty text")
-            else:
-                yield str(article_id), nfc(text)
+    """``(id, NFC text)`` per usable article (annotation.articles' rules); each unusable line
+    (a problem, replaced invalid UTF-8, an empty text) adds one message to ``errors``."""
+    for line in read_lines(path):
+        where = f"{line.file} {line.where}" + (f" (id {line.id})" if line.id else "")
+        if line.problem:
+            errors.append(f"{where}: {line.problem}")
+        elif line.replaced:
+            errors.append(f"{where}: invalid UTF-8")
+        elif line.empty:
+            errors.append(f"{where}: empty text")
+        else:
+            yield line.id, nfc(line.text)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -56,7 +56,7 @@ def test_cli_lists_k_articles_and_reports_bad_lines(tmp_path, capsys):
     assert main(["--model", str(tiny_model_dir()), "--input", str(source), "-k", "3", "--output", str(out)]) == 0
     err = capsys.readouterr().err
     assert "8 articles scored, 3 lines skipped, 3 picked" in err
-    assert "line 4: unreadable" in err and "(id empty): missing or empty text" in err and "missing id" in err
+    assert "line 4: bad JSON" in err and "(id empty): empty text" in err and "missing 'id'" in err
     picks = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [p["rank"] for p in picks] == [1, 2, 3] and len({p["id"] for p in picks}) == 3
     with pytest.raises(SystemExit) as exit_info:  # never overwrites
