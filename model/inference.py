@@ -27,7 +27,7 @@ from annotation.documents import Relation, Span
 from .decoding import viterbi_decode
 from . import network
 from .features import Featurized, featurize
-from .network import JointModel, pair_blocks
+from .network import JointModel, pair_blocks, single_head_keep
 from .predictions import ParagraphPrediction
 
 
@@ -158,12 +158,16 @@ def _predict_batch(
             span_objs.append(objs)
 
     # pairs in blocks of consecutive STRIKE spans: memory stays bounded however long the
-    # paragraph (see network.pair_blocks); the span representations are shared by the blocks
+    # paragraph (see network.pair_blocks); the span representations are shared by the blocks.
+    # Only the predicted (non-none) pairs are kept across blocks: single_head_labels needs
+    # all of an argument's pairs, which can fall in different blocks, before it decides.
     span_repr = None
     classes = schema.relation_classes
+    found: list[tuple[np.ndarray, ...]] = []  # per block: keys, tails, tail labels, p, class
     for rel in pair_blocks(
         span_rows, word_ranges, schema, model.heads.max_width,
         max_distance=model.heads.max_pair_distance, block_pairs=network.PAIR_BLOCK,
+        window=model.heads.rel_window,
     ):
         if rel.num_pairs == 0:
             continue
@@ -171,11 +175,27 @@ def _predict_batch(
         if span_repr is None:
             span_repr = model.span_representations(features, rel)
         probs = torch.softmax(model.relation_logits(features, rel, span_repr), dim=-1).cpu()
-        best_p, best_c = probs.max(dim=-1)
-        keys = rel.pair_keys
-        best_p, best_c = best_p.tolist(), best_c.tolist()
-        for k in np.flatnonzero(np.asarray(best_c) != 0).tolist():
-            b, h, t = keys[k]
-            res = results[batch[b].index]
-            res.relations.append(Relation(span_objs[b][h], classes[best_c[k]], span_objs[b][t]))
-            res.relation_scores.append(best_p[k])
+        best_p, best_c = (t.numpy() for t in probs.max(dim=-1))
+        hit = np.flatnonzero(best_c != 0)
+        tails = rel.pair_tail.cpu().numpy()[hit]
+        found.append(
+            (
+                np.asarray(rel.pair_keys, dtype=np.int64).reshape(-1, 3)[hit],
+                tails,
+                rel.span_label.cpu().numpy()[tails],
+                best_p[hit],
+                best_c[hit],
+            )
+        )
+    if not found:
+        return
+    keys, tails, tail_labels, best_p, best_c = (np.concatenate(parts) for parts in zip(*found))
+    chosen = best_c != 0
+    if model.heads.single_head_labels:
+        ids = [label_index[lab] for lab in model.heads.single_head_labels]
+        chosen = single_head_keep(tails, tail_labels, best_p, best_c, ids)
+    for k in np.flatnonzero(chosen).tolist():
+        b, h, t = keys[k].tolist()
+        res = results[batch[b].index]
+        res.relations.append(Relation(span_objs[b][h], classes[int(best_c[k])], span_objs[b][t]))
+        res.relation_scores.append(float(best_p[k]))

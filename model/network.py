@@ -42,6 +42,15 @@ Relation head: SpERT-style, not PURE
     ``SEGMENT_MAX_ROWS`` feature rows at a time -- peak memory no longer grows with pairs x
     distance (tests/test_memory.py: 20,000 words in one paragraph stay far under 1 GB).
 
+Optional relation features and decoding (``HeadConfig``, all off by default):
+``rel_window`` > 0 adds to each span's representation the max-pools of the ``rel_window``
+words before and after it (the casualty noun or verb next to a COUNT -- قتيلا / جريحا /
+وإصابة -- lies outside both spans and outside the text between them);
+``single_head_labels`` lets an argument of those labels keep only its most probable STRIKE
+at decoding (95-98 % of gold arguments belong to one strike; :func:`single_head_keep`,
+applied by ``model.inference`` once all pair blocks of a batch are scored);
+``rel_role_weights`` weighs rare roles up in the relation loss.
+
 Optional tricks for small/weak backbones (``HeadConfig``): ``concat_embeddings`` appends the
 encoder's input word embeddings (e.g. pretrained skip-gram vectors under random transformer
 layers) to its output; ``lstm_hidden`` > 0 adds a BiLSTM over the sub-words.
@@ -113,6 +122,10 @@ class RelationInputs:
     targets: torch.Tensor | None  # [P] class id, or None at inference
     #: (paragraph row, head span position, tail span position) per pair, for the caller
     pair_keys: list[tuple[int, int, int]]
+    #: [S] sub-word ranges of the ``window`` words before / after each span (``window`` > 0):
+    #: ``before_start``..``span_start`` and ``span_end``..``after_end``; None when off
+    before_start: torch.Tensor | None = None
+    after_end: torch.Tensor | None = None
 
     @property
     def num_pairs(self) -> int:
@@ -146,12 +159,13 @@ def build_pairs(
     max_pairs: int | None = None,
     rng: random.Random | None = None,
     max_distance: int | None = None,
+    window: int = 0,
 ) -> RelationInputs:
     """All candidate pairs of a batch as one :class:`RelationInputs` (see ``pair_blocks``)."""
     return next(
         pair_blocks(
             span_lists, word_ranges, schema, max_width, relation_lists, max_pairs, rng,
-            max_distance, block_pairs=None,
+            max_distance, block_pairs=None, window=window,
         )
     )
 
@@ -170,6 +184,7 @@ def pair_blocks(
     rng: random.Random | None = None,
     max_distance: int | None = None,
     block_pairs: int | None = PAIR_BLOCK,
+    window: int = 0,
 ) -> Iterator[RelationInputs]:
     """Candidate (trigger, argument) pairs for a batch of paragraphs.
 
@@ -187,6 +202,11 @@ def pair_blocks(
     split), so that memory stays bounded however many spans a paragraph has; ``None``: one
     block. Every block's span tensors hold all spans of the batch. At least one block is
     yielded (possibly without pairs).
+
+    ``window`` > 0 (``HeadConfig.rel_window``) also gives each span the sub-word ranges of
+    up to ``window`` words before and after it within its paragraph (``before_start`` ..
+    ``span_start``, ``span_end`` .. ``after_end``; words without sub-words are skipped, and
+    an empty side is the span's own edge).
     """
     labels = schema.entity_labels
     trigger = labels.index(schema.trigger_label)
@@ -220,6 +240,19 @@ def pair_blocks(
     s_width = np.minimum(word_end[kept] - word_start[kept], max_width)
     s_label = span_label[kept]
     s_local = span_local[kept]
+    b_start = a_end = None
+    if window > 0 and len(kept):
+        ks, ke = g_start[kept], g_end[kept]
+        # before: from the first word with sub-words among the `window` words before the span
+        idx = np.searchsorted(with_sub, np.maximum(ks - window, word_offset[s_batch]))
+        word = with_sub[np.minimum(idx, len(with_sub) - 1)]
+        b_start = np.where((idx < len(with_sub)) & (word < ks), all_ranges[word, 0], s_start)
+        # after: up to the last word with sub-words among the `window` words after the span
+        idx = np.searchsorted(with_sub, np.minimum(ke + window, word_offset[s_batch + 1])) - 1
+        word = with_sub[np.maximum(idx, 0)]
+        a_end = np.where((idx >= 0) & (word >= ke), all_ranges[word, 1], s_end)
+    elif window > 0:
+        b_start, a_end = s_start, s_end
 
     # every (head, tail) of one paragraph at most ``max_distance`` words apart, in span order
     heads = np.flatnonzero(s_label == trigger)
@@ -240,7 +273,7 @@ def pair_blocks(
         )
         yield _relation_inputs(
             p_head, p_tail, n_par, s_batch, s_start, s_end, s_width, s_label, s_local,
-            k_start, k_end, relation_lists, max_pairs, rng,
+            k_start, k_end, relation_lists, max_pairs, rng, b_start, a_end,
         )
 
 
@@ -259,8 +292,11 @@ def _relation_inputs(
     relation_lists: Sequence[Sequence[Sequence[int]]] | None,
     max_pairs: int | None,
     rng: random.Random | None,
+    b_start: np.ndarray | None = None,
+    a_end: np.ndarray | None = None,
 ) -> RelationInputs:
-    """Gold classes, negative sampling and the tensors for the pairs ``(p_head, p_tail)``."""
+    """Gold classes, negative sampling and the tensors for the pairs ``(p_head, p_tail)``
+    (``b_start``/``a_end``: the spans' word windows, ``pair_blocks``' ``window``)."""
     p_batch = s_batch[p_head]
 
     targets = None
@@ -312,7 +348,35 @@ def _relation_inputs(
         distance=long(dist),
         targets=long(targets) if relation_lists is not None else None,
         pair_keys=keys,
+        before_start=long(b_start) if b_start is not None else None,
+        after_end=long(a_end) if a_end is not None else None,
     )
+
+
+def single_head_keep(
+    tails: np.ndarray,
+    tail_labels: np.ndarray,
+    best_p: np.ndarray,
+    best_c: np.ndarray,
+    label_ids: Sequence[int],
+) -> np.ndarray:
+    """Which predicted pairs survive ``HeadConfig.single_head_labels``.
+
+    Per pair: its tail span (a ``RelationInputs.pair_tail`` value: span indices are shared
+    by all pair blocks of a batch, so pairs of several blocks may be passed together), that
+    tail's label id, and the best class and its probability. A pair whose tail has one of
+    ``label_ids`` is kept only if no other non-``none`` pair of that tail scores higher
+    (ties: the earlier pair); every other non-``none`` pair is kept as predicted."""
+    tails, best_p, best_c = np.asarray(tails), np.asarray(best_p), np.asarray(best_c)
+    keep = best_c != 0
+    single = keep & np.isin(np.asarray(tail_labels), np.asarray(label_ids, dtype=np.int64))
+    idx = np.flatnonzero(single)
+    if len(idx):
+        order = idx[np.lexsort((idx, -best_p[idx], tails[idx]))]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = tails[order[1:]] != tails[order[:-1]]
+        keep[order[~first]] = False
+    return keep
 
 
 def _candidates(
@@ -531,6 +595,20 @@ class JointModel(nn.Module):
             raise ValueError(
                 f"max_length {heads.max_length} exceeds the encoder's {max_positions} positions"
             )
+        unknown = set(heads.single_head_labels) - set(schema.argument_labels)
+        if unknown:
+            raise ValueError(
+                f"single_head_labels: {sorted(unknown)} are not argument labels of the schema "
+                f"({sorted(schema.argument_labels)})"
+            )
+        bad_roles = set(heads.rel_role_weights) - set(schema.relation_classes[1:])
+        if bad_roles:
+            raise ValueError(
+                f"rel_role_weights: {sorted(bad_roles)} are not relation roles of the schema "
+                f"({list(schema.relation_classes[1:])})"
+            )
+        if heads.rel_window < 0:
+            raise ValueError(f"rel_window must be >= 0 (0 = off), got {heads.rel_window}")
         hidden = encoder.config.hidden_size
         feat = hidden
         if heads.concat_embeddings:
@@ -548,6 +626,8 @@ class JointModel(nn.Module):
         self.label_embedding = nn.Embedding(n_labels, heads.label_dim)
         self.distance_embedding = nn.Embedding(NUM_DISTANCE_BUCKETS, heads.distance_dim)
         rel_in = 3 * feat + 2 * heads.width_dim + heads.label_dim + heads.distance_dim
+        if heads.rel_window > 0:  # words before and after head and tail
+            rel_in += 4 * feat
         if heads.rel_hidden > 0:
             self.relation = nn.Sequential(
                 nn.Linear(rel_in, heads.rel_hidden),
@@ -564,6 +644,12 @@ class JointModel(nn.Module):
             for ci, role in enumerate(schema.relation_classes[1:], start=1):
                 allowed[li, ci] = schema.allows(schema.trigger_label, role, label)
         self.register_buffer("allowed_classes", allowed, persistent=False)
+        weights = None  # relation loss weight per class (rel_role_weights; None: all 1)
+        if heads.rel_role_weights:
+            weights = torch.tensor(
+                [float(heads.rel_role_weights.get(c, 1.0)) for c in schema.relation_classes]
+            )
+        self.register_buffer("rel_class_weights", weights, persistent=False)
         trans, start = transition_constraints(schema)
         self.register_buffer("allowed_transitions", trans, persistent=False)
         self.register_buffer("allowed_start", start, persistent=False)
@@ -616,13 +702,21 @@ class JointModel(nn.Module):
         return self.tagger(self.dropout(features))
 
     def span_representations(self, features: torch.Tensor, rel: RelationInputs) -> torch.Tensor:
-        """``[S, feature_dim + width_dim]``: max-pooled sub-words and width of every span.
+        """``[S, feature_dim + width_dim]``: max-pooled sub-words and width of every span
+        (with ``rel_window`` > 0 also the max-pools of the words before and after it:
+        ``[S, 3 * feature_dim + width_dim]``).
 
         Computed once per batch when the pairs come in several blocks (``pair_blocks``) and
         passed to :meth:`relation_logits`; ``features`` must already be dropped out."""
         spans = range_max(features, rel.span_batch, rel.span_start, rel.span_end)
         widths = self.width_embedding(rel.span_width)
-        return torch.cat([spans, widths.to(spans.dtype)], dim=-1)
+        parts = [spans, widths.to(spans.dtype)]
+        if self.heads.rel_window > 0:
+            if rel.before_start is None or rel.after_end is None:
+                raise ValueError("rel_window > 0 needs pair_blocks(..., window=rel_window)")
+            parts.append(range_max(features, rel.span_batch, rel.before_start, rel.span_start))
+            parts.append(range_max(features, rel.span_batch, rel.span_end, rel.after_end))
+        return torch.cat(parts, dim=-1)
 
     def relation_logits(
         self,
@@ -674,6 +768,7 @@ class JointModel(nn.Module):
             max_pairs=self.heads.max_pairs,
             rng=rng,
             max_distance=self.heads.max_pair_distance,
+            window=self.heads.rel_window,
         )
         return {"windows": windows, "labels": labels, "relations": rel}
 
@@ -694,7 +789,9 @@ class JointModel(nn.Module):
         )
         if relations.num_pairs:
             rel_logits = self.relation_logits(features, relations)
-            rel_loss = F.cross_entropy(rel_logits, relations.targets)
+            rel_loss = F.cross_entropy(
+                rel_logits, relations.targets, weight=self.rel_class_weights
+            )
         else:  # keep every parameter in the graph (DDP), contributing nothing
             rel_loss = sum(p.sum() for p in self.head_parameters()) * 0.0
         loss = tag_loss + self.heads.rel_loss_weight * rel_loss

@@ -127,9 +127,10 @@ def test_long_paragraph_predictions_do_not_depend_on_block_sizes(monkeypatch):
 
 def test_batches_shrink_only_for_long_paragraphs(monkeypatch):
     from model import inference
+    from model.features import Featurized
 
     def item(n):
-        return inference._Item(0, "", [], [1] * n, np.zeros((0, 2), dtype=np.int64))
+        return Featurized(0, "", [], [1] * n, np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64))
 
     monkeypatch.setattr(inference, "MAX_BATCH_SUBWORDS", 1000)
     items = [item(n) for n in (900, 400, 300, 200, 100, 100, 50, 10)]
