@@ -1,15 +1,16 @@
 """Learning curves: uncertainty(+diversity) sampling vs random selection, on the gold data.
 
-For each seed: start from the same random ``--start`` articles of the pool
+For each seed: start from the same random first ``--sizes`` articles of the pool
 (``../shared/data/gold/train.json``), train ``configs/mini.yaml`` (reduced epochs), then
-grow the labelled set by ``--step`` articles per round, either at random or with
+grow the labelled set to each further size, either at random or with
 :func:`model.active.select` over the current model's uncertainties (least confidence of
 spans and relations, diversity penalty ``--penalty``); every model is trained from scratch
-on its labelled set and scored on the same held-out articles (by default 25 articles of the pool drawn once and never selected from). Writes ``OUT/results.json``, a Markdown table on stdout and
-``--plot`` (PNG).
+on its labelled set and scored on the same held-out articles (by default 25 articles of
+the pool drawn once and never selected from). Writes ``OUT/results.json``, a Markdown table
+on stdout and ``--plot`` (PNG).
 
-    nice .venv/bin/python bench/active_learning.py --sizes 10 40 70 --seeds 1 2 \\
-        --set epochs=6 --plot docs/active_learning.png
+    OMP_NUM_THREADS=1 nice .venv/bin/python bench/active_learning.py --sizes 10 40 70 \\
+        --seeds 1 2 --set epochs=8 --plot docs/active_learning.png
 
 Cost: (1 + 2 * (rounds - 1)) trainings per seed plus one pool scoring per uncertainty round.
 """
