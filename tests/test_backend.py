@@ -111,7 +111,7 @@ def test_setup_rejects_a_foreign_labeling_config(backend):
     assert code == 400 and "Labels" in body["error"]
 
 
-def test_label_studio_predicts_and_trains_through_the_backend(backend, label_studio):
+def test_label_studio_predicts_and_trains_through_the_backend(backend, label_studio, monkeypatch):
     from annotation.labelstudio import Article, connect, ensure_project, import_articles
 
     url, workdir = backend
@@ -156,6 +156,22 @@ def test_label_studio_predicts_and_trains_through_the_backend(backend, label_stu
                           selected_items={"all": True, "excluded": []})
     versions = {p.model_version for p in client.predictions.list(project=project)}
     assert "ghara-v2" in versions, versions
+
+    # a new model that must beat the served one by more than any score allows is rejected:
+    # the served model and its version stay, and the status says why
+    from model.backend import Backend
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)  # the job's environment
+    strict = Backend(tiny_model_dir(), workdir / "strict", url=label_studio.url,
+                     train_config=REPO / "configs" / "tiny.yaml", train_overrides=TRAIN_SET,
+                     tolerance=-2.0)
+    strict.start_training(project, "test")
+    while strict.training["state"] == "running" or "finished" not in strict.training:
+        assert time.monotonic() < deadline + 300, strict.training
+        time.sleep(1)
+    assert strict.training["state"] == "done", strict.training
+    assert strict.training["accepted"] is False and strict.training["message"].startswith("rejected")
+    assert strict.model_version == "ghara-v1" and strict.model_dir == tiny_model_dir()
 
 
 def _tail(workdir: Path) -> str:
