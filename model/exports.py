@@ -63,9 +63,13 @@ _FORMULA = ("=", "+", "-", "@")
 
 
 def _cell(value: Any) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe
+    (numbers never: a negative longitude must stay a number)."""
     if value is None:
         return ""
     text = str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text
     return "'" + text if text.startswith(_FORMULA) else text
 
 

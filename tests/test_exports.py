@@ -85,3 +85,12 @@ def test_cli_never_overwrites_without_asking(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "3 rows" in run.stdout and "1 aggregate, 1 planned" in run.stdout
     assert acled.read_text(encoding="utf-8").startswith(",".join(ACLED_COLUMNS))
+
+
+def test_numbers_are_never_escaped_as_formulas():
+    from model.exports import _cell
+
+    assert _cell(-13.25) == "-13.25"  # a longitude west of Greenwich stays a number
+    assert _cell(-2) == "-2"
+    assert _cell("-cmd") == "'-cmd" and _cell("=1+1") == "'=1+1"
+    assert _cell(None) == ""
