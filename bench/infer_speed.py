@@ -136,40 +136,19 @@ class PeakMemory:
 
 
 # -- the three contenders -------------------------------------------------------------------
-def time_it(fn: Callable[[], object], repeats: int, device: str) -> tuple[float, list[float], int, int]:
-    import torch
-
-    fn()  # warm-up
-    times = []
-    peak = 0
-    cuda_peak = 0
-    method = ""
-    for _ in range(repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        with PeakMemory() as mem:
-            start = time.perf_counter()
-            fn()
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - start)
-        peak = max(peak, mem.peak_delta)
-        method = mem.method
-        if device.startswith("cuda"):
-            cuda_peak = max(cuda_peak, torch.cuda.max_memory_allocated())
-    time_it.method = method
-    return min(times), times, peak, cuda_peak
+#: how peak memory was sampled (``PeakMemory.method``), for the report
+memory_method = ""
 
 
 def time_interleaved(
     fns: dict[str, Callable[[], object]], repeats: int, device: str
 ) -> dict[str, tuple[float, list[float], int, int]]:
-    """``time_it`` for several contenders, round-robin: one warm-up each, then every repeat
+    """Best-of-N time and peak memory of each contender, round-robin: one warm-up each, then every repeat
     runs each contender once, so a load swing on a shared machine hits them all alike and
     the best-of-N ratios compare like with like."""
     import torch
 
+    global memory_method
     for fn in fns.values():
         fn()  # warm-up
     times: dict[str, list[float]] = {name: [] for name in fns}
@@ -187,7 +166,7 @@ def time_interleaved(
                     torch.cuda.synchronize()
                 times[name].append(time.perf_counter() - start)
             peaks[name] = max(peaks[name], mem.peak_delta)
-            time_it.method = mem.method
+            memory_method = mem.method
             if device.startswith("cuda"):
                 cuda_peaks[name] = max(cuda_peaks[name], torch.cuda.max_memory_allocated())
     return {name: (min(times[name]), times[name], peaks[name], cuda_peaks[name]) for name in fns}
@@ -339,13 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extract_batch / HF pipeline = {ratio_pipe:.2f}x "
               f"(pipeline / bare = {pipe_t / bare:.2f}x)")
     print(f"events found: {events_found[0] if events_found else 0}; "
-          f"memory: {getattr(time_it, 'method', '')}, peak above the pre-run level")
+          f"memory: {memory_method}, peak above the pre-run level")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "model": args.model, "device": device, "texts": source, "articles": len(texts),
             "paragraphs": len(paragraphs), "subwords": n_tokens, "results": results,
             "extract_over_bare": ratio_bare, "extract_over_pipeline": ratio_pipe,
-            "memory_method": getattr(time_it, "method", ""),
+            "memory_method": memory_method,
         }, indent=2), encoding="utf-8")
     return 0
 
