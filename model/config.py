@@ -73,6 +73,9 @@ class HeadConfig:
     #: role with few examples that the head otherwise folds into a frequent one (killed);
     #: roles must be relation roles of the schema (checked by ``JointModel``)
     rel_role_weights: dict[str, float] = field(default_factory=dict)
+    #: tagger: a linear-chain CRF (learned tag-to-tag scores, trained on whole sequences;
+    #: ``model.crf``) instead of independent per-word decisions under the BIO constraints
+    crf: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":

@@ -1,11 +1,12 @@
 """BIO decoding that never emits an invalid tag sequence: Viterbi with transition constraints.
 
 The tagger scores every word independently; a greedy argmax can produce ``O I-PLACE`` or
-``B-ACTOR I-TARGET``. Instead of a CRF (extra parameters, slower training) we decode the
-per-word log-probabilities with hard constraints: ``I-X`` may only follow ``B-X`` or
-``I-X`` and may not start a sequence. Viterbi then returns the most probable *valid*
-sequence, which is at least as good as the "treat an invalid I- as B-" repair and never
-needs that repair.
+``B-ACTOR I-TARGET``. We decode the per-word log-probabilities with hard constraints:
+``I-X`` may only follow ``B-X`` or ``I-X`` and may not start a sequence. Viterbi then
+returns the most probable *valid* sequence, which is at least as good as the "treat an
+invalid I- as B-" repair and never needs that repair. A model trained with a CRF
+(``HeadConfig.crf``, :mod:`model.crf`) passes its learned transition, start and end scores
+too; they are added to the same hard constraints.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ def viterbi_decode(
     lengths: Sequence[int],
     allowed: torch.Tensor,
     allowed_start: torch.Tensor,
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[list[int]]:
     """Best valid tag-id sequence per row of ``log_probs`` ``[batch, words, tags]``.
 
-    Runs in float32 numpy, vectorised over the batch (one small step per word position);
-    ties go to the lowest tag id, as with ``torch.max``.
+    ``scores``: learned ``(transitions [from, to], start, end)`` of a CRF, added to the
+    constraints (``None``: all 0). Runs in float32 numpy, vectorised over the batch (one
+    small step per word position); ties go to the lowest tag id, as with ``torch.max``.
     """
     if isinstance(log_probs, torch.Tensor):
         log_probs = log_probs.detach().float().cpu().numpy()
@@ -57,9 +60,12 @@ def viterbi_decode(
     start_np = np.asarray(
         allowed_start.cpu() if isinstance(allowed_start, torch.Tensor) else allowed_start, bool
     )
-    trans = np.where(allowed_np, zero, neg).astype(np.float32)  # [from, to]
+    learned_trans, learned_start, learned_end = (
+        (zero, zero, zero) if scores is None else (np.asarray(s, np.float32) for s in scores)
+    )
+    trans = np.where(allowed_np, learned_trans, neg).astype(np.float32)  # [from, to]
     lengths_np = np.asarray(list(lengths), dtype=np.int64).reshape(batch)
-    score = emissions[:, 0] + np.where(start_np, zero, neg).astype(np.float32)
+    score = emissions[:, 0] + np.where(start_np, learned_start, neg).astype(np.float32)
     # the score of each row at its own last word (rows stop at their length)
     final = score.copy()
     horizon = int(min(steps, lengths_np.max(initial=0)))
@@ -69,14 +75,14 @@ def viterbi_decode(
         if 1 < n <= horizon:
             ending[int(n) - 1] = lengths_np == n
     backpointers = np.zeros((max(horizon - 1, 0), batch, n_tags), dtype=np.intp)
-    step = _Step(allowed_np, trans, batch)
+    step = _Step(allowed_np, trans, batch, learned=scores is not None)
     for t in range(1, horizon):
         score = step(score, backpointers[t - 1])
         score += by_time[t]
         rows_ending = ending.get(t)
         if rows_ending is not None:
             final[rows_ending] = score[rows_ending]
-    tag = final.argmax(axis=1)
+    tag = (final + learned_end).argmax(axis=1)
     paths = np.zeros((batch, max(horizon, 1)), dtype=np.intp)
     rows = np.arange(batch)
     for t in range(horizon - 1, -1, -1):
@@ -91,21 +97,23 @@ class _Step:
     """One Viterbi step: ``best[b, to] = max_from score[b, from] + trans[from, to]`` and its
     argmax (first on ties), written into ``backpointers``.
 
-    ``trans`` is 0 where allowed and -1e9 elsewhere. Columns every tag may precede are the
-    row max; a constrained column (``I-X``) is the max over its few allowed predecessors --
-    which is exactly the full max whenever it beats ``row max - 1e9``, the best any
-    forbidden predecessor can reach (checked every step; otherwise the full
-    ``[B, from, to]`` max is taken). Same numbers as the full max, far fewer operations.
+    Fast path (no learned scores: ``trans`` is 0 where allowed and -1e9 elsewhere):
+    columns every tag may precede are the row max; a constrained column (``I-X``) is the max
+    over its few allowed predecessors -- which is exactly the full max whenever it beats
+    ``row max - 1e9``, the best any forbidden predecessor can reach (checked every step;
+    otherwise the full ``[B, from, to]`` max is taken). Same numbers as the full max, far
+    fewer operations.
     """
 
-    def __init__(self, allowed: np.ndarray, trans: np.ndarray, batch: int):
+    def __init__(self, allowed: np.ndarray, trans: np.ndarray, batch: int, learned: bool = False):
         self.trans = trans
         n_tags = trans.shape[0]
         free = allowed.all(axis=0)
         self.free = np.flatnonzero(free)
         self.bound = np.flatnonzero(~free)
         sources = [np.flatnonzero(allowed[:, j]) for j in self.bound]
-        self.fast = all(len(src) for src in sources)
+        # learned transition scores: every column needs the full max
+        self.fast = not learned and all(len(src) for src in sources)
         if self.fast and len(sources):
             width = max(len(src) for src in sources)
             # ascending, padded with the last allowed predecessor (harmless for max/argmax)

@@ -121,6 +121,7 @@ def _predict_batch(
             lengths,
             model.allowed_transitions.cpu(),
             model.allowed_start.cpu(),
+            scores=model.crf.numpy_scores() if model.crf is not None else None,
         )
         id2tag = schema.id2tag
         probs_np = emissions.exp().numpy()

@@ -4,6 +4,9 @@ Tagger
     One linear layer over every sub-word; only the first sub-word of a word carries a label
     (the rest are ignored in the loss), and decoding reads the first sub-words only, through
     constrained Viterbi (:mod:`model.decoding`) so that no invalid ``I-`` is ever emitted.
+    With ``HeadConfig.crf`` the word scores feed a linear-chain CRF (:mod:`model.crf`): the
+    loss is the gold sequence's negative log-likelihood and decoding adds its learned
+    transition scores.
 
 Relation head: SpERT-style, not PURE
     For each (STRIKE span, argument span) pair of one paragraph whose labels the schema
@@ -79,6 +82,7 @@ from annotation.schema import SCHEMA, Schema
 
 from .config import MODEL_CONFIG_NAME as CONFIG_NAME
 from .config import HeadConfig
+from .crf import TagTransitions, word_positions
 from .decoding import transition_constraints
 from .encoding import WindowBatch, encode_windows, make_window_batch
 from .features import IGNORE_INDEX, word_subword_ranges
@@ -622,6 +626,7 @@ class JointModel(nn.Module):
         n_tags, n_labels = len(schema.bio_tags), len(schema.entity_labels)
         n_classes = len(schema.relation_classes)
         self.tagger = nn.Linear(feat, n_tags)
+        self.crf = TagTransitions(n_tags) if heads.crf else None
         self.width_embedding = nn.Embedding(heads.max_width + 1, heads.width_dim)
         self.label_embedding = nn.Embedding(n_labels, heads.label_dim)
         self.distance_embedding = nn.Embedding(NUM_DISTANCE_BUCKETS, heads.distance_dim)
@@ -782,11 +787,16 @@ class JointModel(nn.Module):
         """Losses for a training batch (``**model.collate(examples)``, moved to the device)."""
         features = self.features(windows)
         logits = self.tag_logits(features)
-        tag_loss = F.cross_entropy(
-            logits.float().reshape(-1, logits.size(-1)),
-            labels.reshape(-1),
-            ignore_index=IGNORE_INDEX,
-        )
+        if self.crf is not None:
+            positions, mask = word_positions(labels, IGNORE_INDEX)
+            emissions = logits.gather(1, positions.unsqueeze(-1).expand(-1, -1, logits.size(-1)))
+            tag_loss = self.crf.nll(emissions, labels.gather(1, positions), mask)
+        else:
+            tag_loss = F.cross_entropy(
+                logits.float().reshape(-1, logits.size(-1)),
+                labels.reshape(-1),
+                ignore_index=IGNORE_INDEX,
+            )
         if relations.num_pairs:
             rel_logits = self.relation_logits(features, relations)
             rel_loss = F.cross_entropy(
