@@ -44,7 +44,9 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -60,6 +62,8 @@ OUR_COUNTRIES = ("SY", "IQ", "YE", "LY", "PS", "LB", "SA")
 #: a name of 6-11 letters scores 83-91 and is, in our gold data, mostly another place
 #: (مران/عمران، رحبان/حبان), so only longer names get one letter of slack
 FUZZY_THRESHOLD = 92.0
+#: answers :meth:`Gazetteer.resolve` keeps (least recently used dropped first)
+RESOLVE_CACHE = 8192
 _FUZZY_MIN_CHARS = 4  # shorter names are too easily confused with another one
 _GEO_PRECISION = {"town": 1, "district": 2, "province": 3, "country": 3}
 
@@ -90,6 +94,7 @@ _CLITIC_PREFIXES = ("وبال", "وال", "بال", "فال", "وب", "ول", "�
 _PUNCT = re.compile("[\"'«»“”‘’()\\[\\]{}:;؛!؟?…،,.#]")
 
 
+@lru_cache(maxsize=1 << 16)  # resolving one name looks up ~30 word combinations
 def _key(text: str) -> str:
     """The lookup key: normalised words (diacritics, alef, ة, ى, tatweel) joined by a space."""
     text = unicodedata.normalize("NFC", text).replace("-", " ").replace("ـ", "")
@@ -163,6 +168,10 @@ class Gazetteer:
         self._adjectives: dict[str, int] = {}  # key -> entry of the country it names
         self._admin1_names: dict[str, str] = {}
         self._keys: list[str] | None = None
+        #: the last ``RESOLVE_CACHE`` answers of :meth:`resolve` (a corpus names the same
+        #: few hundred places over and over; the fuzzy stage costs ~0.3 ms a name)
+        self._resolved: OrderedDict[str, Place] = OrderedDict()
+        self._lock = threading.Lock()  # the ML backend resolves from several threads
         self.problems: list[str] = []
 
     def __len__(self) -> int:
@@ -184,6 +193,7 @@ class Gazetteer:
                 if index not in self._index.get(k, ()):
                     self._index.setdefault(k, []).append(index)
         self._keys = None
+        self._resolved.clear()
 
     def copy(self) -> "Gazetteer":
         """An independent copy (the cached default must not be changed in place)."""
@@ -245,11 +255,25 @@ class Gazetteer:
         """The place a PLACE span names; ``status="unresolved"`` when no name matches."""
         if not isinstance(text, str):
             raise TypeError(f"resolve_place: the PLACE text must be a str, not {type(text).__name__}")
+        with self._lock:
+            place = self._resolved.get(text)
+            if place is not None:
+                self._resolved.move_to_end(text)
+                return place
+        place = self._resolve(text)
+        with self._lock:
+            self._resolved[text] = place
+            if len(self._resolved) > RESOLVE_CACHE:
+                self._resolved.popitem(last=False)
+        return place
+
+    def _resolve(self, text: str) -> Place:
         words = _PUNCT.sub(" ", unicodedata.normalize("NFC", text)).split()
-        found = self._resolve_words(text, words)
+        adjectives = self._adjective_countries()
+        found = self._resolve_words(text, words, adjectives)
         if found is not None:
             return found
-        core, area, head, hint = _core(words, self._adjective_countries())
+        core, area, head, hint = _core(words, adjectives)
         fuzzy = self._fuzzy(core)
         if fuzzy is not None:
             hits, score, query = fuzzy
@@ -257,8 +281,10 @@ class Gazetteer:
         return Place(text, " ".join(core), "unresolved", None, None, None, None, None, None, None,
                      None, None)
 
-    def _resolve_words(self, text: str, words: list[str]) -> Place | None:
-        for ws, area, head, hint, _ in _candidates(words, self._adjective_countries()):
+    def _resolve_words(
+        self, text: str, words: list[str], adjectives: dict[str, str]
+    ) -> Place | None:
+        for ws, area, head, hint, _ in _candidates(words, adjectives):
             for variant in _article_variants(ws):
                 hits = self._lookup(variant, head, area)
                 if hits:
@@ -266,7 +292,7 @@ class Gazetteer:
             # a list: محافظتي إدلب وحلب -> the first place named
             for j in range(1, len(ws)):
                 if ws[j].startswith("و") and len(ws[j]) > 2:
-                    first = self._resolve_words(text, ws[:j])
+                    first = self._resolve_words(text, ws[:j], adjectives)
                     if first is not None:
                         return first
         return None

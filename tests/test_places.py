@@ -229,3 +229,20 @@ def test_fuzzy_without_rapidfuzz_uses_difflib(dump, monkeypatch):
     assert place.status == "fuzzy" and place.geonames_id == 900002
     assert FUZZY_THRESHOLD / 100 <= place.score < 1.0
     assert g.resolve("كفر زوزا").status == "unresolved"
+
+
+def test_answers_are_cached_and_new_names_clear_the_cache(dump, monkeypatch):
+    import model.places as places
+
+    g = Gazetteer.from_geonames_dump(str(dump))
+    first = g.resolve("قرية المستحيلة")
+    assert first.status == "unresolved"
+    assert g.resolve("قرية المستحيلة") is first  # from the cache
+    entry = places._Entry("Mustahila", 900009, 35.0, 36.0, "SY", None, "town", 10)
+    g.add(entry, ["المستحيلة"])  # a name added later is found: the cache was cleared
+    assert g.resolve("قرية المستحيلة").geonames_id == 900009
+    monkeypatch.setattr(places, "RESOLVE_CACHE", 2)
+    for name in ["أ ب", "ت ث", "ج ح"]:
+        g.resolve(name)
+    assert len(g._resolved) == 2  # bounded, least recently used dropped first
+    assert list(g._resolved) == ["ت ث", "ج ح"]
