@@ -10,8 +10,13 @@ The card is built with ``huggingface_hub``'s ``ModelCard``/``ModelCardData``: it
 (``language: ar``, licence, ``base_model``, ``pipeline_tag: token-classification``, tags,
 datasets) and a ``model-index`` made from the ``evaluate.py`` report (``EvalResult`` per
 metric: strict entity, relation and event scores, exactly the report's numbers). The body
-covers the label schema (from ``annotation.schema.SCHEMA``), training data, usage with
-``StrikeExtractor``, intended use, limitations and ethical considerations.
+covers the label schema (the model's own, from its config.json), training data, usage
+with ``StrikeExtractor``, intended use, limitations and ethical considerations.
+
+Seeds: one trained model hides how much its scores move with the random seed. When the
+model comes from ``train.py --seeds 1 2 3`` (``OUT/seed-N/best``), the card finds
+``OUT/seeds_summary.json`` and adds the mean ± sd of the dev scores over the seeds
+(``--seeds-summary FILE`` names another one; ``--seeds-summary none`` leaves it out).
 
 Without ``--push-to-hub`` the card is only written (``MODEL/README.md`` or ``--out``). With
 it, the model directory (card included) is uploaded with the token in ``HF_TOKEN``; the
@@ -28,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from annotation.schema import SCHEMA
+from annotation.schema import SCHEMA, Schema
 
 from .config import MODEL_CONFIG_NAME, TRAIN_CONFIG_NAME
 from .report_format import pct as _pct
@@ -63,7 +68,7 @@ def _training_config(model_dir: Path) -> dict[str, Any]:
     return _first_json(model_dir / TRAIN_CONFIG_NAME, model_dir.parent / TRAIN_CONFIG_NAME)
 
 
-def _training_data_text(train: dict[str, Any]) -> str | None:
+def _training_data_text(train: dict[str, Any], schema_version: str) -> str | None:
     if not train.get("train_files"):
         return None
     names = ", ".join(f"`{Path(f).name}`" for f in train["train_files"])
@@ -73,7 +78,7 @@ def _training_data_text(train: dict[str, Any]) -> str | None:
     if backbone and not _HUB_ID.match(str(backbone)):
         backbone = Path(str(backbone)).name
     return (
-        f"Label Studio exports annotated under the ghara schema v{SCHEMA.version}: trained on "
+        f"Label Studio exports annotated under the ghara schema v{schema_version}: trained on "
         f"{names}, model selected on {dev} ({train.get('epochs', '?')} epochs at most, "
         f"batch size {train.get('batch_size', '?')}, encoder `{backbone}`). Articles are split "
         "into paragraphs (one per line); relations never cross a paragraph."
@@ -169,22 +174,58 @@ def _results_section(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _schema_section() -> str:
-    lines = [f"Schema version {SCHEMA.version}. Spans are flat; relations go from a "
-             f"{SCHEMA.trigger_label} span to an argument in the same paragraph.", "",
+def _model_schema(config: dict[str, Any]) -> Schema:
+    """The schema the model was trained with (its config.json); the built-in one for a
+    model saved without it. Descriptions come from the built-in schema where it has them."""
+    if not config.get("schema"):
+        return SCHEMA
+    return Schema.from_dict(config["schema"])
+
+
+def _schema_section(schema: Schema) -> str:
+    def describe(key: str) -> str:
+        return schema.descriptions.get(key) or SCHEMA.descriptions.get(key, "")
+
+    lines = [f"Schema version {schema.version}. Spans are flat; relations go from a "
+             f"{schema.trigger_label} span to an argument in the same paragraph.", "",
              "| label | marks |", "|---|---|"]
-    for label in SCHEMA.entity_labels:
-        lines.append(f"| {label} | {SCHEMA.descriptions.get(label, '')} |")
+    for label in schema.entity_labels:
+        lines.append(f"| {label} | {describe(label)} |")
     lines += ["", "| relation | argument label | meaning |", "|---|---|---|"]
-    for role, label in SCHEMA.roles.items():
-        lines.append(f"| {role} | {label} | {SCHEMA.descriptions.get(role, '')} |")
-    lines += ["", f"Tagger tags (IOB2): {', '.join(SCHEMA.bio_tags)}.",
-              f"Relation classes: {', '.join(SCHEMA.relation_classes)}."]
+    for role, label in schema.roles.items():
+        lines.append(f"| {role} | {label} | {describe(role)} |")
+    lines += ["", f"Tagger tags (IOB2): {', '.join(schema.bio_tags)}.",
+              f"Relation classes: {', '.join(schema.relation_classes)}."]
     return "\n".join(lines)
 
 
+def _seeds_section(summary: dict[str, Any] | None) -> str:
+    """Mean ± sd of the dev scores over the seeds of ``train.py --seeds`` (or nothing)."""
+    if not summary or not summary.get("mean"):
+        return ""
+    seeds = summary.get("seeds") or sorted(summary.get("per_seed", {}))
+    lines = ["", f"### Variation over training seeds ({', '.join(map(str, seeds))})", "",
+             "Best-epoch dev scores of one model per seed (`train.py --seeds`), in percent:", "",
+             "| metric | mean | sd |", "|---|---:|---:|"]
+    for key, mean in summary["mean"].items():
+        sd = summary.get("sd", {}).get(key, 0.0)
+        lines.append(f"| {key.replace('_', ' ')} | {_pct(mean)} | {_pct(sd)} |")
+    return "\n".join(lines)
+
+
+def find_seeds_summary(model_dir: Path) -> Path | None:
+    """``OUT/seeds_summary.json`` for a model in ``OUT/seed-N/best`` (None elsewhere)."""
+    model_dir = model_dir.resolve()
+    if model_dir.parent.name.startswith("seed-"):
+        candidate = model_dir.parent.parent / "seeds_summary.json"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _body(name: str, repo_id: str | None, report: dict[str, Any], config: dict[str, Any],
-          base_model: str | None, training_data: str | None) -> str:
+          base_model: str | None, training_data: str | None,
+          seeds_summary: dict[str, Any] | None = None) -> str:
     load_from = repo_id or "path/to/model"
     encoder = config.get("encoder") or {}
     arch = ""
@@ -198,24 +239,26 @@ def _body(name: str, repo_id: str | None, report: dict[str, Any], config: dict[s
         "Label Studio exports annotated under the ghara schema (one task per article, "
         "paragraphs separated by newlines), converted with `annotation.read_export`."
     )
+    schema = _model_schema(config)
     return f"""
 # {name}
 
 Reads Arabic news articles and returns **strike events**: who struck (actor), what was hit
 (targets), where, when, how many strikes, and how many people were killed or injured, each
 with character offsets into the article. One model does it jointly: a transformer encoder,
-a word-level BIO tagger for the six span labels (constrained Viterbi decoding), and a
-relation head over (strike, argument) pairs.{arch}
+a word-level BIO tagger for the {len(schema.entity_labels)} span labels (constrained Viterbi
+decoding), and a relation head over (strike, argument) pairs.{arch}
 
 ## Results
 
 {_results_section(report)}
+{_seeds_section(seeds_summary)}
 
 ## Label schema
 
-{_schema_section()}
+{_schema_section(schema)}
 
-An event is one {SCHEMA.trigger_label} span with its relations:
+An event is one {schema.trigger_label} span with its relations:
 `{{trigger, actors[], targets[], places[], dates[], strikes, killed, injured}}`; COUNT
 arguments are also turned into integers (Arabic-Indic digits and number words included;
 vague quantifiers such as عشرات keep `null` with their text).
@@ -257,10 +300,13 @@ Studio as pre-annotations). The model extracts what a text *reports*; it does no
   media, and on long or unusual sentence structures.
 - Scores above are strict; partial spans count as errors. Relation scores end to end are
   bounded by span quality.
-- Events are per mention: a strike reported twice gives two events; nothing is merged
-  across paragraphs or articles, and dates are kept as text (not normalised).
-- Numbers: vague quantifiers give no value; ranges and approximations keep the stated
-  number only as text.
+- Events are per mention; `model.records` merges the mentions of one incident within an
+  article and `ghara incidents` across articles, by date, place, actor and target. Those
+  merges are rules, not learned, and can join two nearby strikes or split one.
+- Dates resolve to calendar intervals only against a publication date and only for the
+  expressions the project's date convention covers (others stay `null` with their text);
+  places resolve against GeoNames names (villages need a country dump) or stay
+  `unresolved`; vague counts (عشرات) keep a range and a conservative figure, not a number.
 
 ## Ethical considerations
 
@@ -290,15 +336,17 @@ def build_card(
     base_model: str | None = None,
     datasets: list[str] | None = None,
     training_data: str | None = None,
+    seeds_summary: dict[str, Any] | None = None,
 ):
-    """A ``huggingface_hub.ModelCard`` for the model in ``model_dir`` and its report."""
+    """A ``huggingface_hub.ModelCard`` for the model in ``model_dir`` and its report
+    (``seeds_summary``: ``train.py --seeds``' summary, for the variation over seeds)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     model_dir = Path(model_dir)
     config = _model_config(model_dir)
     train = _training_config(model_dir)
     base = _base_model(config, base_model, train)
-    training_data = training_data or _training_data_text(train)
+    training_data = training_data or _training_data_text(train, _model_schema(config).version)
     name = name or (repo_id.split("/")[-1] if repo_id else model_dir.resolve().name)
     data = ModelCardData(
         language="ar",
@@ -312,7 +360,7 @@ def build_card(
         model_name=name,
         eval_results=eval_results_from_report(report),
     )
-    content = f"---\n{data.to_yaml()}\n---\n{_body(name, repo_id, report, config, base, training_data)}"
+    content = f"---\n{data.to_yaml()}\n---\n{_body(name, repo_id, report, config, base, training_data, seeds_summary)}"
     return ModelCard(content)
 
 
@@ -329,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-model", help="hub id of the encoder it was fine-tuned from")
     p.add_argument("--dataset", action="append", default=[], help="hub dataset id (repeatable)")
     p.add_argument("--training-data", help="text for the card's training data section")
+    p.add_argument("--seeds-summary", help="seeds_summary.json of train.py --seeds (default: "
+                   "found beside a MODEL in OUT/seed-N/best; 'none' to leave it out)")
     return p
 
 
@@ -354,10 +404,21 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError) as err:
         print(f"error: cannot read the evaluation report {args.eval}: {err}", file=sys.stderr)
         return 2
+    summary_path = (None if args.seeds_summary == "none"
+                    else Path(args.seeds_summary) if args.seeds_summary
+                    else find_seeds_summary(model_dir))
+    summary = None
+    if summary_path is not None:
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"error: cannot read the seeds summary {summary_path}: {err}", file=sys.stderr)
+            return 2
+        print(f"seed variation from {summary_path}")
     card = build_card(
         model_dir, report, repo_id=args.push_to_hub, name=args.name, license=args.license,
         base_model=args.base_model, datasets=args.dataset or None,
-        training_data=args.training_data,
+        training_data=args.training_data, seeds_summary=summary,
     )
     out = Path(args.out) if args.out else model_dir / "README.md"
     card.save(out)

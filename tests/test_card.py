@@ -167,3 +167,36 @@ def test_module_runs_as_script(model_dir, tmp_path):
                          env={**os.environ, "PYTHONPATH": str(repo)})
     assert run.returncode == 0, run.stderr
     assert ModelCard.load(tmp_path / "card.md").data.language == "ar"
+
+
+def test_card_uses_the_model_schema_and_the_seed_summary(tmp_path, capsys):
+    from annotation.schema import SCHEMA
+
+    schema = SCHEMA.to_dict()
+    schema["entity_labels"] = [*schema["entity_labels"], "WEAPON"]
+    schema["roles"] = {**schema["roles"], "weapon": "WEAPON"}
+    best = tmp_path / "runs" / "seed-2" / "best"
+    best.mkdir(parents=True)
+    (best / "config.json").write_text(json.dumps({
+        "model_type": "ghara-joint", "encoder": {"model_type": "bert"}, "schema": schema,
+    }), encoding="utf-8")
+    summary = {"seeds": [1, 2, 3], "mean": {"entity_f1": 0.7812, "relation_f1": 0.6234},
+               "sd": {"entity_f1": 0.0123, "relation_f1": 0.0211}, "per_seed": {}}
+    (tmp_path / "runs" / "seeds_summary.json").write_text(json.dumps(summary))
+    report_path = tmp_path / "report.json"
+    report_path.write_text(json.dumps(fake_report()), encoding="utf-8")
+    assert card_module.main(["--model", str(best), "--eval", str(report_path)]) == 0
+    text = (best / "README.md").read_text(encoding="utf-8")
+    assert "| WEAPON |" in text and "| weapon | WEAPON |" in text and "B-WEAPON" in text
+    assert "Variation over training seeds (1, 2, 3)" in text
+    assert "| entity f1 | 78.1 | 1.2 |" in text and "| relation f1 | 62.3 | 2.1 |" in text
+    assert "seeds_summary.json" in capsys.readouterr().out
+    # left out on request; a summary that cannot be read is an error, not a silent omission
+    assert card_module.main(["--model", str(best), "--eval", str(report_path),
+                             "--seeds-summary", "none"]) == 0
+    assert "Variation over training seeds" not in (best / "README.md").read_text("utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    assert card_module.main(["--model", str(best), "--eval", str(report_path),
+                             "--seeds-summary", str(bad)]) == 2
+    assert "cannot read the seeds summary" in capsys.readouterr().err
