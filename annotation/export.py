@@ -105,6 +105,8 @@ class ConversionReport:
     spans: Counter = field(default_factory=Counter)
     relations: Counter = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    #: the schema the export was read with: its labels and roles are what ``summary`` lists
+    schema: Schema = field(default=SCHEMA, repr=False, compare=False)
 
     def add(self, kind: str, task_id: Any, message: str) -> None:
         if kind not in PROBLEM_KINDS:
@@ -132,9 +134,10 @@ class ConversionReport:
             f"conversion of {self.source}: {self.tasks} tasks -> {self.documents} documents, "
             f"{self.paragraphs} paragraphs",
             f"  spans {sum(self.spans.values())}: "
-            + ", ".join(f"{lab} {self.spans.get(lab, 0)}" for lab in SCHEMA.entity_labels),
+            + ", ".join(f"{lab} {self.spans.get(lab, 0)}" for lab in self.schema.entity_labels),
             f"  relations {sum(self.relations.values())}: "
-            + ", ".join(f"{role} {self.relations.get(role, 0)}" for role in SCHEMA.role_names),
+            + ", ".join(f"{role} {self.relations.get(role, 0)}"
+                        for role in self.schema.role_names),
         ]
         by_kind = self.problems_by_kind
         if not by_kind:
@@ -212,7 +215,7 @@ def read_export(
             f"{name}: a JSON_MIN export (flat records, no annotations, no relations); "
             "export the project as JSON (`python -m annotation export`)"
         )
-    report = ConversionReport(source=name, tasks=len(tasks))
+    report = ConversionReport(source=name, tasks=len(tasks), schema=schema)
     documents: list[Document] = []
     seen_ids: set[str] = set()
     for position, task in enumerate(tasks):

@@ -7,7 +7,10 @@ change is a one-line change here and nowhere else.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 SCHEMA_VERSION = "1.1"
@@ -30,6 +33,11 @@ class Schema:
     bio_tags: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
+        if len(set(self.entity_labels)) != len(self.entity_labels):
+            raise ValueError(f"entity labels repeat: {list(self.entity_labels)}")
+        if "none" in self.roles:  # relation class 0 is "none" (no relation)
+            raise ValueError("'none' cannot be a role: it is the relation head's no-relation "
+                             "class")
         if self.trigger_label not in self.entity_labels:
             raise ValueError(f"trigger label {self.trigger_label!r} is not an entity label")
         for role, label in self.roles.items():
@@ -95,12 +103,59 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Schema":
-        return cls(
-            version=data["version"],
-            entity_labels=tuple(data["entity_labels"]),
-            roles=dict(data["roles"]),
-            trigger_label=data.get("trigger_label", "STRIKE"),
-        )
+        """The inverse of :meth:`to_dict`; ``ValueError`` naming the key that is missing or
+        of the wrong type (a hand-written schema file goes through here)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object with {', '.join(_SCHEMA_KEYS)}, "
+                             f"got {type(data).__name__}")
+        if missing := [k for k in _SCHEMA_KEYS[:3] if k not in data]:
+            raise ValueError(f"missing key(s) {', '.join(map(repr, missing))}")
+        version, labels = data["version"], data["entity_labels"]
+        roles, trigger = data["roles"], data.get("trigger_label", "STRIKE")
+        if not isinstance(version, str) or not version:
+            raise ValueError(f"'version' must be a non-empty string, got {version!r}")
+        if not (isinstance(labels, list) and labels and all(_name(x) for x in labels)):
+            raise ValueError(f"'entity_labels' must be a non-empty list of names, got {labels!r}")
+        if not (isinstance(roles, dict) and all(_name(k) and isinstance(v, str)
+                                                for k, v in roles.items())):
+            raise ValueError(f"'roles' must map role names to entity labels, got {roles!r}")
+        if not isinstance(trigger, str):
+            raise ValueError(f"'trigger_label' must be a string, got {trigger!r}")
+        return cls(version=version, entity_labels=tuple(labels), roles=dict(roles),
+                   trigger_label=trigger)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Schema":
+        """A schema written in :meth:`to_dict` form (a JSON file: ``version``,
+        ``entity_labels``, ``roles``, optional ``trigger_label``), e.g. for a model with a
+        label of its own. Every problem is one ``ValueError`` line naming the file: not
+        found, not JSON, an unknown or missing key, a role whose label is not listed."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ValueError(f"{path}: schema file not found") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: cannot read the schema file: {err}") from None
+        try:
+            data: Any = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON: {err}") from None
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(_SCHEMA_KEYS))):
+            raise ValueError(f"{path}: unknown key(s) {unknown} (known: {list(_SCHEMA_KEYS)})")
+        try:
+            return cls.from_dict(data)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+#: the keys of :meth:`Schema.to_dict` (the first three required)
+_SCHEMA_KEYS = ("version", "entity_labels", "roles", "trigger_label")
+
+
+def _name(value: Any) -> bool:
+    """A label or role name: a non-empty string without white space (a BIO tag part)."""
+    return isinstance(value, str) and bool(value) and not any(c.isspace() for c in value)
 
 
 SCHEMA = Schema(

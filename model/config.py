@@ -10,13 +10,14 @@ inherits them, so a YAML config is flat (``rel_hidden: 128`` next to ``epochs: 1
 A YAML file's keys are exactly the fields of :class:`TrainConfig` (typed; an unknown key, a
 wrong type, a non-finite number, a missing data file stops with a :class:`ConfigError`
 naming the key or file). ``--set key=value`` overrides a key (the value is read as YAML).
-Relative paths (data files, ``out_dir``, a local ``backbone``) are resolved against the
-*project root* of the config file (:func:`project_root`), so ``configs/mini.yaml`` works
-from any working directory.
+Relative paths (data files, ``schema_file``, ``out_dir``, a local ``backbone``) are
+resolved against the *project root* of the config file (:func:`project_root`), so
+``configs/mini.yaml`` works from any working directory.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import types
 import typing
@@ -24,11 +25,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from annotation.schema import SCHEMA, Schema
+
 from .backbone import DEFAULT_BACKBONE
 
 SELECT_METRICS = ("entity_f1", "relation_f1", "mean")
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
-PATH_KEYS = ("train_files", "dev_file", "out_dir")
+PATH_KEYS = ("train_files", "dev_file", "schema_file", "out_dir")
 #: file names a saved model / training run holds (one source for writers and readers)
 MODEL_CONFIG_NAME = "config.json"  # JointModel.save_pretrained (model.network.CONFIG_NAME)
 TRAIN_CONFIG_NAME = "train_config.json"  # the run's TrainConfig, beside last/ and best/
@@ -95,6 +98,12 @@ class TrainConfig(HeadConfig):
     dev_file: str | None = None  # when None: dev_fraction of the articles
     dev_fraction: float = 0.1
     split_seed: int = 0
+    #: the labels and roles of a new model: a JSON file in ``Schema.to_dict()`` form
+    #: (``version``, ``entity_labels``, ``roles``, optional ``trigger_label``); None = the
+    #: built-in ``annotation.schema.SCHEMA``. The exports are read with it and the model
+    #: saves it in its config.json. With ``init_from`` the saved model's schema is used
+    #: (a ``schema_file`` that differs from it is refused).
+    schema_file: str | None = None
     out_dir: str = "runs/model"
     # -- backbone ------------------------------------------------------------------------
     backbone: str = DEFAULT_BACKBONE  # hub id, local dir, or "tiny" (built from train texts)
@@ -137,6 +146,7 @@ class TrainConfig(HeadConfig):
 MODEL_KEYS = (
     *(f.name for f in fields(HeadConfig)),
     "backbone", "tiny_vocab_size", "tiny_hidden", "tiny_layers", "tiny_heads", "init_from",
+    "schema_file",
 )
 #: keys that may change on ``--resume`` without a warning
 RESUME_FREE_KEYS = ("stop_after_epochs", "progress", "patience")
@@ -231,6 +241,8 @@ def _resolve_paths(cfg: TrainConfig, root: Path) -> None:
     cfg.train_files = [resolve(p) for p in cfg.train_files]
     if cfg.dev_file:
         cfg.dev_file = resolve(cfg.dev_file)
+    if cfg.schema_file:
+        cfg.schema_file = resolve(cfg.schema_file)
     cfg.out_dir = resolve(cfg.out_dir)
     if cfg.init_from:
         cfg.init_from = resolve(cfg.init_from)
@@ -293,10 +305,11 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         raise ConfigError(f"{source}: word_dropout must be in [0, 1) (0 = off)")
     if cfg.rel_window < 0:
         raise ConfigError(f"{source}: rel_window must be >= 0 (0 = off), got {cfg.rel_window!r}")
-    if cfg.init_from is None:  # a new model gets annotation.schema.SCHEMA (model.training)
-        from annotation.schema import SCHEMA
-
-        arguments, roles = set(SCHEMA.argument_labels), set(SCHEMA.relation_classes[1:])
+    if cfg.init_from is not None and cfg.schema_file is not None:
+        training_schema(cfg, source)  # refuses a schema_file that differs from the model's
+    if cfg.init_from is None:  # a new model gets SCHEMA or schema_file's (model.training)
+        schema = training_schema(cfg, source)
+        arguments, roles = set(schema.argument_labels), set(schema.relation_classes[1:])
         if bad := sorted(set(cfg.single_head_labels) - arguments):
             raise ConfigError(
                 f"{source}: single_head_labels: {bad} are not argument labels "
@@ -319,6 +332,59 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
     backbone = Path(cfg.backbone)
     if cfg.backbone != "tiny" and backbone.is_absolute() and not backbone.is_dir():
         raise ConfigError(f"{source}: backbone: local model directory not found: {backbone}")
+
+
+def saved_model_schema(model_dir: str | Path) -> Schema:
+    """The schema a saved model was trained with (its config.json), read without torch;
+    the built-in schema for a model saved before schemas were recorded."""
+    config_file = Path(model_dir) / MODEL_CONFIG_NAME
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{model_dir}: not a saved model: no {MODEL_CONFIG_NAME}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"{config_file}: cannot be read: {err}") from None
+    if not isinstance(config, dict) or not config.get("schema"):
+        return SCHEMA
+    try:
+        return Schema.from_dict(config["schema"])
+    except ValueError as err:
+        raise ConfigError(f"{config_file}: schema: {err}") from None
+
+
+def training_schema(
+    cfg: TrainConfig, source: str = "config", model_dir: str | Path | None = None
+) -> Schema:
+    """The schema a run reads its exports with and trains: the saved model's when there is
+    one (``model_dir``, e.g. the checkpoint on ``--resume``, else ``init_from``), else the
+    ``schema_file``'s, else the built-in :data:`annotation.schema.SCHEMA`.
+
+    A ``schema_file`` that differs from the saved model's schema is refused: the model's
+    tag and relation layers are sized for its own labels.
+    """
+    file_schema = None
+    if cfg.schema_file is not None:
+        try:
+            file_schema = Schema.from_file(cfg.schema_file)
+        except ValueError as err:
+            raise ConfigError(f"{source}: schema_file: {err}") from None
+    if model_dir is None and cfg.init_from:
+        if not Path(cfg.init_from).is_dir():
+            raise ConfigError(f"init_from: model directory not found: {cfg.init_from}")
+        model_dir = cfg.init_from
+    if model_dir is None:
+        return file_schema or SCHEMA
+    saved = saved_model_schema(model_dir)
+    if file_schema is not None and file_schema != saved:
+        new, old = file_schema.to_dict(), saved.to_dict()
+        differ = "; ".join(f"{k} {old[k]!r} (model) vs {new[k]!r} (file)"
+                           for k in old if old[k] != new[k])
+        raise ConfigError(
+            f"{source}: schema_file {cfg.schema_file} differs from the schema of the model in "
+            f"{model_dir} ({differ}): leave schema_file out to keep the model's schema, or "
+            "train a new model (no init_from) with the new schema"
+        )
+    return saved
 
 
 def resume_changes(saved: dict[str, Any], cfg: TrainConfig) -> list[str]:

@@ -459,35 +459,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _read_gold(
+    sources: Sequence[str], schema: Schema, show: bool = True
+) -> tuple[list[Document], list[dict[str, Any]]] | str:
+    """The documents and conversion reports of the gold exports read with ``schema`` (each
+    summary printed when ``show``), or the line saying why they cannot be evaluated."""
     from annotation.export import ExportError, read_export
+
+    documents, conversions = [], []
+    for source in sources:
+        try:
+            conversion = read_export(source, schema)
+        except ExportError as err:
+            return str(err)
+        if show:
+            print(conversion.report.summary(), flush=True)
+        documents.extend(conversion.documents)
+        conversions.append(conversion.report.to_dict())
+    return (documents, conversions) if documents else "no documents to evaluate"
+
+
+def _load_model(name_or_path: str, device: str | None) -> Any:
+    import torch
+
+    from .network import JointModel
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return JointModel.from_pretrained(name_or_path, device=device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``evaluate.py``: exit 0 evaluated; 2 an output exists (no ``--overwrite``) or an export
+    is unusable (reported before the model is loaded); 1 the model cannot be loaded."""
+    args = build_parser().parse_args(argv)
+    from .config import MODEL_CONFIG_NAME, saved_model_schema
 
     for target in (args.out, args.errors):
         if target and Path(target).exists() and not args.overwrite:
             print(f"error: {target} exists; pass --overwrite to replace it", file=sys.stderr)
             return 2
 
-    documents, conversions = [], []
-    for source in args.data:
-        try:
-            conversion = read_export(source)
-        except ExportError as err:
-            print(f"error: {err}", file=sys.stderr)
+    # the gold is read with the model's own schema (a label of its own is scored, not
+    # dropped), and an unusable export is reported (exit 2) before the model is loaded: a
+    # local model's schema is read from its config.json; for a hub model the exports are
+    # checked first (whether one is usable does not depend on the schema: an unknown label
+    # only drops a span), then read again with the downloaded model's schema
+    model = None
+    if (Path(args.model) / MODEL_CONFIG_NAME).is_file():
+        schema = saved_model_schema(args.model)
+    else:
+        if isinstance(problem := _read_gold(args.data, SCHEMA, show=False), str):
+            print(f"error: {problem}", file=sys.stderr)
             return 2
-        print(conversion.report.summary(), flush=True)
-        documents.extend(conversion.documents)
-        conversions.append(conversion.report.to_dict())
-    if not documents:
-        print("error: no documents to evaluate", file=sys.stderr)
+        model = _load_model(args.model, args.device)
+        schema = model.schema
+    gold = _read_gold(args.data, schema)
+    if isinstance(gold, str):
+        print(f"error: {gold}", file=sys.stderr)
         return 2
-
-    import torch
-
-    from .network import JointModel
-
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = JointModel.from_pretrained(args.model, device=device)
+    documents, conversions = gold
+    if model is None:
+        model = _load_model(args.model, args.device)
     report, results = evaluate_model(
         model, documents, batch_size=args.batch_size, gold_spans=not args.no_gold_spans,
         records=not args.no_records,

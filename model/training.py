@@ -24,7 +24,10 @@ Config
 
 Data
     One or more Label Studio exports (``train_files``), read with
-    ``annotation.export.read_export`` (its conversion summary is printed first). The dev set
+    ``annotation.export.read_export`` (its conversion summary is printed first) and the
+    run's schema: ``schema_file`` (a JSON file in ``Schema.to_dict()`` form, for a model
+    with labels of its own), the ``init_from`` model's or, by default, the built-in
+    ``annotation.schema.SCHEMA``; the new model is built with it and saves it. The dev set
     is ``dev_file`` when given, otherwise a seeded fraction of the *articles*
     (``dev_fraction``, ``split_seed``), so no article has paragraphs on both sides.
 
@@ -74,6 +77,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from annotation.schema import Schema
+
 # re-exported: model.backend, model.demo, bench/ and tests import these from here
 from .checkpoint import read_trainer_state, restore_checkpoint, save_checkpoint
 from .config import (
@@ -87,6 +92,7 @@ from .config import (
     load_config,
     project_root,
     resume_changes,
+    training_schema,
     validate_config,
 )
 from .evaluation import paragraphs_of
@@ -152,9 +158,13 @@ def _fresh_state() -> dict[str, Any]:
             "best_metrics": None, "bad_epochs": 0, "stopped_early": False}
 
 
-def _new_model(cfg: TrainConfig, train_docs: list, accelerator: Any, log: Callable) -> Any:
-    """A fresh ``JointModel`` on the configured backbone (a tiny one built when asked), or
-    the saved model ``init_from`` names, to fine-tune it."""
+def _new_model(
+    cfg: TrainConfig, train_docs: list, accelerator: Any, log: Callable,
+    schema: Schema | None = None,
+) -> Any:
+    """A fresh ``JointModel`` on the configured backbone (a tiny one built when asked) with
+    ``schema`` (None: the config's, :func:`model.config.training_schema`), or the saved
+    model ``init_from`` names, to fine-tune it."""
     from accelerate.utils import set_seed
 
     from .backbone import build_tiny_backbone, load_backbone
@@ -190,7 +200,11 @@ def _new_model(cfg: TrainConfig, train_docs: list, accelerator: Any, log: Callab
         log(f"built a tiny backbone from {len(train_docs)} training articles in {backbone}")
     encoder, tokenizer = load_backbone(backbone)
     set_seed(cfg.seed)
-    return JointModel(encoder, tokenizer, cfg.head_config())
+    schema = schema or training_schema(cfg)
+    if cfg.schema_file:
+        log(f"schema {schema.version} from {cfg.schema_file}: {len(schema.entity_labels)} "
+            f"labels, {len(schema.roles)} roles")
+    return JointModel(encoder, tokenizer, cfg.head_config(), schema)
 
 
 def _examples(train_docs: list, dev_docs: list, model: Any, log: Callable):
@@ -249,7 +263,9 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
         saved = read_trainer_state(last_dir)
         changes = resume_changes(saved.get("config", {}), cfg)
         state.update({k: v for k, v in saved.items() if k != "config"})
-    train_docs, dev_docs = split_documents(cfg, log)
+    # the resumed checkpoint's schema, else init_from's, else schema_file's, else SCHEMA
+    schema = training_schema(cfg, model_dir=last_dir if resume else None)
+    train_docs, dev_docs = split_documents(cfg, log, schema)
     set_seed(cfg.seed)
     if resume:
         for line in changes:
@@ -257,7 +273,7 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
         model = JointModel.from_pretrained(last_dir)
         log(f"resuming from {last_dir} after epoch {state['epoch']}")
     else:
-        model = _new_model(cfg, train_docs, accelerator, log)
+        model = _new_model(cfg, train_docs, accelerator, log, schema)
     train_examples, dev_examples = _examples(train_docs, dev_docs, model, log)
     dev_paragraphs = paragraphs_of(dev_docs)
 

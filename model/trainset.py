@@ -4,6 +4,9 @@ Why a module of its own: everything here is a pure function of the config and th
 ``(seed, epoch, step)`` it is given -- never of global RNG state -- which is what makes
 ``--resume`` reach the same weights as an uninterrupted run. Torch-free.
 
+Exports are read with the run's schema (``model.config.training_schema``: the saved model's,
+``schema_file``'s or the built-in one), so a label of a team's own is kept, not dropped.
+
 The dev set is ``dev_file`` when given, otherwise a seeded fraction of the *articles*
 (``dev_fraction``, ``split_seed``), so no article has paragraphs on both sides.
 """
@@ -14,18 +17,21 @@ import random
 from collections.abc import Callable
 
 from annotation.documents import Document
+from annotation.schema import SCHEMA, Schema
 
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, training_schema
 
 
-def read_documents(files: list[str], key: str, log: Callable[[str], None] = print) -> list[Document]:
-    """Documents of one or more exports; logs each conversion summary."""
+def read_documents(
+    files: list[str], key: str, log: Callable[[str], None] = print, schema: Schema = SCHEMA
+) -> list[Document]:
+    """Documents of one or more exports read with ``schema``; logs each conversion summary."""
     from annotation.export import ExportError, read_export
 
     documents = []
     for f in files:
         try:
-            conversion = read_export(f)
+            conversion = read_export(f, schema)
         except ExportError as err:
             raise ConfigError(f"{key}: {err}") from None
         log(conversion.report.summary())
@@ -36,12 +42,14 @@ def read_documents(files: list[str], key: str, log: Callable[[str], None] = prin
 
 
 def split_documents(
-    cfg: TrainConfig, log: Callable[[str], None] = print
+    cfg: TrainConfig, log: Callable[[str], None] = print, schema: Schema | None = None
 ) -> tuple[list[Document], list[Document]]:
-    """``(train, dev)`` articles: ``dev_file``, or a seeded article-level split."""
-    train_docs = read_documents(cfg.train_files, "train_files", log)
+    """``(train, dev)`` articles: ``dev_file``, or a seeded article-level split; read with
+    ``schema`` (None: the config's, :func:`model.config.training_schema`)."""
+    schema = schema or training_schema(cfg)
+    train_docs = read_documents(cfg.train_files, "train_files", log, schema)
     if cfg.dev_file:
-        dev_docs = read_documents([cfg.dev_file], "dev_file", log)
+        dev_docs = read_documents([cfg.dev_file], "dev_file", log, schema)
         overlap = {d.id for d in train_docs} & {d.id for d in dev_docs}
         if overlap:
             log(f"warning: {len(overlap)} dev articles are also in the training data")
