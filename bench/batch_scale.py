@@ -3,7 +3,7 @@
 ::
 
     python bench/batch_scale.py --model runs/mini/best [--n 2000] [--corpus] [--threads 1]
-        [--engines local,ray1,ray2] [--keep DIR]
+        [--engines local,ray1,ray2,ray1-cluster,ray2-cluster] [--keep DIR]
 
 The same N articles go through ``python -m model.batch`` (the local engine) and through
 ``python -m model.batch --engine ray --actors 1`` / ``--actors 2``, each a fresh command in
@@ -13,6 +13,12 @@ that wall time, the tool's own timed seconds, and the peak resident memory of th
 process tree (driver, raylet and Ray workers: summed RSS from ``/proc``, sampled every
 0.2 s). Ray's overhead at 1 actor is ``wall(ray, 1 actor) / wall(local)``; the goal is
 <= 1.15 on a corpus large enough that Ray's fixed start (~10 s) is amortised.
+
+``ray1-cluster`` / ``ray2-cluster`` run the same command against a running cluster, as on
+a team's machines (``RAY_ADDRESS``): a local one is started with ``ray start --head``
+before the timed command and stopped after it, so its start is not in the wall time. Its
+raylet and workers are not children of the command, so their memory is not in the peak
+(the driver's only). ``ray1_cluster_overhead`` = ``wall(ray1-cluster) / wall(local)``.
 
 Articles: the sample articles (``annotation/sample/articles.jsonl``) repeated and shuffled
 to N, with fresh ids; with ``--corpus`` the first N articles of
@@ -111,6 +117,26 @@ def run(cmd: list[str], env: dict[str, str]) -> dict:
             "peak_rss_mb": round(peak / 2**20), "exit": proc.returncode}
 
 
+class LocalCluster:
+    """``ray start --head`` for the ``*-cluster`` engines, ``ray stop`` on exit."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.ray = str(Path(sys.executable).with_name("ray"))
+
+    def __enter__(self) -> str:
+        cpus = (os.cpu_count() or 1) + 2  # as model.ray_batch gives a cluster of its own
+        subprocess.run([self.ray, "start", "--head", f"--num-cpus={cpus}",
+                        f"--object-store-memory={1 << 30}", "--include-dashboard=false",
+                        "--disable-usage-stats"], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return "auto"
+
+    def __exit__(self, *exc: object) -> None:
+        subprocess.run([self.ray, "stop", "--force"], env=self.env, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True)
@@ -135,10 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         out = work / f"out-{engine}"
         if engine == "local":
             cmd = base + ["--output", str(out / "events.jsonl")]
+            results[engine] = run(cmd, env)
         else:
-            cmd = base + ["--engine", "ray", "--actors", engine.removeprefix("ray"),
-                          "--output", str(out)]
-        results[engine] = run(cmd, env)
+            actors = engine.removeprefix("ray").removesuffix("-cluster")
+            cmd = base + ["--engine", "ray", "--actors", actors, "--output", str(out)]
+            if engine.endswith("-cluster"):
+                with LocalCluster(env) as address:
+                    results[engine] = run(cmd, {**env, "RAY_ADDRESS": address})
+            else:
+                results[engine] = run(cmd, env)
         results[engine]["records_per_s"] = round(results[engine]["records"]
                                                  / results[engine]["wall_s"], 1)
         print(f"{engine:6s} {json.dumps(results[engine])}", flush=True)
@@ -147,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     if "local" in results and "ray1" in results:
         report["ray1_overhead"] = round(results["ray1"]["wall_s"] / results["local"]["wall_s"], 2)
         report["goal"] = GOAL
+    if "local" in results and "ray1-cluster" in results:
+        report["ray1_cluster_overhead"] = round(
+            results["ray1-cluster"]["wall_s"] / results["local"]["wall_s"], 2)
     if "ray1" in results and "ray2" in results:
         report["ray2_speedup_over_ray1"] = round(results["ray1"]["wall_s"]
                                                  / results["ray2"]["wall_s"], 2)

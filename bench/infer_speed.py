@@ -14,7 +14,11 @@ One run, one model, the same texts for all three:
    ``aggregation_strategy="simple"`` and ``stride`` so texts over 512 sub-words are windowed
    instead of crashing;
 3. bare forward -- the floor: the same paragraphs tokenised, sorted by length, cut into the
-   model's windows and run through the encoder alone (no heads, no decoding).
+   model's windows and run through the encoder alone (no heads, no decoding);
+4. for a model with a BiLSTM or concatenated embeddings (configs/mini.yaml): the same with
+   the model's whole feature pass (``JointModel.features``), which shows how much of the
+   gap above the bare forward is the model's own BiLSTM and how much the heads, decoding,
+   tokenising and Python.
 
 Reports articles/s and sub-words/s (the sub-word count of the texts without special
 tokens, the same numerator for all three), the best of ``--repeats`` timed runs after one
@@ -46,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOAL = 1.25  # extract_batch should be within this factor of the bare forward pass
+#: the fourth contender, for models with a BiLSTM or concatenated embeddings
+FEATURES = "encoder + BiLSTM (model.features)"
 
 
 # -- texts ----------------------------------------------------------------------------------
@@ -183,7 +189,12 @@ def paragraphs_of(texts: list[str]) -> list[str]:
     return out
 
 
-def bare_forward(model, paragraphs: list[str], batch_size: int) -> Callable[[], object]:
+def bare_forward(
+    model, paragraphs: list[str], batch_size: int, features: bool = False
+) -> Callable[[], object]:
+    """The encoder alone over the paragraphs' windows; with ``features`` the model's whole
+    sub-word feature pass (``JointModel.features``: encoder, concatenated embeddings and
+    BiLSTM where the config has them), so that the heads' and decoding's own share shows."""
     import torch
 
     from model.encoding import encode_windows
@@ -196,8 +207,13 @@ def bare_forward(model, paragraphs: list[str], batch_size: int) -> Callable[[], 
         with torch.inference_mode():
             for lo in range(0, len(order), batch_size):
                 seqs = [ids[i] for i in order[lo : lo + batch_size] if ids[i]]
-                if seqs:
-                    encode_windows(model.encoder, model.window_batch(seqs).to(model.device))
+                if not seqs:
+                    continue
+                windows = model.window_batch(seqs).to(model.device)
+                if features:
+                    model.features(windows)
+                else:
+                    encode_windows(model.encoder, windows)
     return run
 
 
@@ -287,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         "extract_batch (NER+relations+events)": run_extract,
         "bare encoder forward": bare_forward(model, paragraphs, args.batch_size),
     }
+    has_extras = model.lstm is not None or model.heads.concat_embeddings
+    if has_extras:
+        contenders[FEATURES] = bare_forward(model, paragraphs, args.batch_size, features=True)
     if not args.skip_pipeline:
         pipe = token_classification_pipeline(model, device, stride=min(128, model.heads.stride))
         contenders["HF pipeline token-classification (NER only)"] = (
@@ -311,6 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     ratio_bare = ext / bare
     print(f"\nextract_batch / bare forward = {ratio_bare:.2f}x "
           f"({'within' if ratio_bare <= GOAL else 'OVER'} the {GOAL}x goal)")
+    ratio_features = None
+    if has_extras:
+        feats = rows[FEATURES][0]
+        ratio_features = ext / feats
+        print(f"extract_batch / {FEATURES} = {ratio_features:.2f}x (the heads, decoding, "
+              f"tokenising and Python); the BiLSTM etc. cost {feats / bare - 1:.0%} of the "
+              "bare forward")
     ratio_pipe = None
     if not args.skip_pipeline:
         pipe_t = rows["HF pipeline token-classification (NER only)"][0]
@@ -324,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             "model": args.model, "device": device, "texts": source, "articles": len(texts),
             "paragraphs": len(paragraphs), "subwords": n_tokens, "results": results,
             "extract_over_bare": ratio_bare, "extract_over_pipeline": ratio_pipe,
+            "extract_over_features": ratio_features,
             "memory_method": memory_method,
         }, indent=2), encoding="utf-8")
     return 0
