@@ -338,6 +338,11 @@ def run_ray(
         batch_size=None, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_gpus=1 if device.startswith("cuda") else 0,
+        # Ray starts its workers at niceness 15; the extractor actors are the job's work, not
+        # background chores: at 15 they yield to every other process on a shared machine
+        # (GHARA_RAY_ACTOR_NICENESS sets another value)
+        runtime_env={"env_vars": {
+            "RAY_worker_niceness": os.environ.get("GHARA_RAY_ACTOR_NICENESS", "0")}},
     )
     sink = LinesSink(output, output_format, records)
     ds.write_datasink(sink)
