@@ -9,8 +9,10 @@ backbone the long TARGET and PLACE spans are where per-word decisions go wrong.
 Training is unconstrained (a gold path that skips a word without sub-words may contain
 ``O I-X``, which a constrained CRF would score -inf); decoding adds the learned scores to
 the hard BIO constraints (:func:`model.decoding.viterbi_decode`), so no invalid ``I-`` is
-ever emitted. Plain ``torch``: the forward algorithm is one ``logsumexp`` per word
-position, vectorised over the batch -- a few percent of a training step.
+ever emitted. Decoding reads the log-softmax of the word scores, as without a CRF: that
+subtracts one constant per word, which moves every path alike and so never the best one.
+Plain ``torch``: the forward algorithm is one ``logsumexp`` per word position, vectorised
+over the batch -- a few percent of a training step.
 """
 
 from __future__ import annotations
