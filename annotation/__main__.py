@@ -11,7 +11,9 @@ Server commands take ``--url``/``--api-key``, defaulting to ``$LABEL_STUDIO_URL`
 argument is visible to other users in the process list. The key is never printed: every
 error line goes through :func:`annotation.labelstudio.redact`.
 
-Existing output files are never replaced unless ``--overwrite`` is given.
+Existing output files are never replaced unless ``--overwrite`` is given. ``config``,
+``project`` and ``convert`` take ``--schema FILE`` for a project with labels of its own (the
+JSON file a training config names as ``schema_file``); the default is the built-in schema.
 
 Exit status: 0 success (``convert``: at least one document; tasks without a submitted
 annotation and every other problem are listed in its report), 1 some input was rejected
@@ -28,7 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .schema import SCHEMA
+from .schema import SCHEMA, Schema
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 
@@ -36,6 +38,25 @@ EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 def _server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL, else http://localhost:8080)")
     parser.add_argument("--api-key", default=None, help="API token (default: $LABEL_STUDIO_API_KEY; prefer the variable)")
+
+
+def _schema_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schema", type=Path, default=None,
+                        help="schema JSON file (Schema.to_dict() form; default: the built-in schema)")
+
+
+class UsageError(Exception):
+    """A bad argument (e.g. an unusable ``--schema`` file): one ``error:`` line, exit 2."""
+
+
+def _schema(args: argparse.Namespace) -> Schema:
+    """``--schema``'s schema, or the built-in one."""
+    if args.schema is None:
+        return SCHEMA
+    try:
+        return Schema.from_file(args.schema)
+    except ValueError as err:
+        raise UsageError(f"--schema: {err}") from None
 
 
 def _project_arg(parser: argparse.ArgumentParser) -> None:
@@ -48,11 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m annotation", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("config", help="print the Label Studio labeling config")
+    p = sub.add_parser("config", help="print the Label Studio labeling config")
+    _schema_arg(p)
 
     p = sub.add_parser("project", help="create the project or update its labeling config")
     p.add_argument("--title", default=DEFAULT_TITLE)
     p.add_argument("--description", default=None)
+    _schema_arg(p)
     _server_args(p)
 
     p = sub.add_parser("import", help="import articles as tasks")
@@ -76,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     p.add_argument("--text-key", default=None,
                    help=f"data key holding the article (default: {SCHEMA.text_name!r})")
+    _schema_arg(p)
     return parser
 
 
@@ -86,14 +110,15 @@ def _connect(args: argparse.Namespace) -> Any:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(SCHEMA.label_studio_config(), end="")
+    print(_schema(args).label_studio_config(), end="")
     return EXIT_OK
 
 
 def cmd_project(args: argparse.Namespace) -> int:
     from .labelstudio import ensure_project
 
-    result = ensure_project(_connect(args), args.title, args.description)
+    schema = _schema(args)
+    result = ensure_project(_connect(args), args.title, args.description, schema)
     print(f"{result.action} project {result.id} ({result.title!r})")
     return EXIT_OK
 
@@ -139,7 +164,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     if args.output is not None and args.output.exists() and not args.overwrite:
         raise ExportError(f"{args.output} already exists; pass --overwrite to replace it")
-    conversion = read_export(args.input, text_key=args.text_key)
+    conversion = read_export(args.input, _schema(args), text_key=args.text_key)
     print(conversion.report.summary())
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LabelStudioError, ExportError, OSError) as err:
+    except (LabelStudioError, ExportError, OSError, UsageError) as err:
         print(redact(f"error: {err}"), file=sys.stderr)
         return EXIT_ERROR
     except Exception:  # a bug: keep the traceback, but never with a key in it

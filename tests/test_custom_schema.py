@@ -266,3 +266,23 @@ def test_fine_tuning_keeps_init_from_schema_even_with_a_replaced_config(tmp_path
                   schema_file=str(write_schema(tmp_path / "b.json", SCHEMA.to_dict())))
     with pytest.raises(ConfigError, match="differs from the schema of the model"):
         validate_config(bad)
+
+
+# -- the annotation side: the Label Studio config and the converter take the same file -----
+def test_annotation_cli_config_and_convert_take_the_schema_file(tmp_path, capsys):
+    from annotation.__main__ import main as annotation_main
+
+    schema_file = write_schema(tmp_path / "schema.json")
+    assert annotation_main(["config", "--schema", str(schema_file)]) == 0
+    config = capsys.readouterr().out
+    assert '<Label value="WEAPON"/>' in config and '<Relation value="weapon"/>' in config
+    assert annotation_main(["config"]) == 0
+    assert "WEAPON" not in capsys.readouterr().out  # the built-in schema by default
+    export = write_export(tmp_path / "weapon.json")
+    assert annotation_main(["convert", "--input", str(export), "--schema", str(schema_file)]) == 0
+    report = capsys.readouterr().out
+    assert f"WEAPON {N_WEAPON}" in report and "unknown_label" not in report
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    assert annotation_main(["config", "--schema", str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --schema: ") and "bad.json" in err[0]
