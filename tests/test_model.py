@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from _ghara_tiny import SAMPLE, overfit_run, tiny_backbone
+from _random_spans import random_paragraph
 from annotation.documents import Paragraph, Span
 from annotation.schema import SCHEMA
 from model.decoding import transition_constraints, viterbi_decode
@@ -307,23 +308,8 @@ def test_build_pairs_matches_the_reference_loop(seed):
     n_labels = len(SCHEMA.entity_labels)
     span_lists, word_ranges, relation_lists = [], [], []
     for _ in range(rng.randrange(1, 6)):
-        n_words = rng.randrange(0, 120)
-        ranges, pos = [], 0
-        for _ in range(n_words):
-            if rng.random() < 0.1:
-                ranges.append((-1, -1))
-            else:
-                size = rng.randrange(1, 4)
-                ranges.append((pos, pos + size))
-                pos += size
-        spans, w = [], 0
-        while n_words and w < n_words - 1 and rng.random() < 0.95:
-            w += rng.randrange(0, 4)
-            if w >= n_words:
-                break
-            we = min(n_words, w + rng.randrange(1, 20))
-            spans.append([w, we, rng.randrange(n_labels)])
-            w = we
+        spans, ranges = random_paragraph(rng, max_words=120, missing=0.1, keep_going=0.95,
+                                         max_gap=4, max_width=20, n_labels=n_labels)
         rels = [[rng.randrange(len(spans)), rng.randrange(len(spans)), rng.randrange(1, 8)]
                 for _ in range(rng.randrange(0, 4))] if spans else []
         span_lists.append(spans), word_ranges.append(ranges), relation_lists.append(rels)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from _ghara_tiny import TINY_CONFIG, tiny_backbone
+from _random_spans import random_paragraph
 from annotation.documents import Paragraph, Span
 from annotation.schema import SCHEMA
 from model.config import ConfigError, HeadConfig
@@ -44,23 +45,8 @@ def _reference_windows(span_lists, word_ranges, window):
 def _random_batch(rng: random.Random):
     span_lists, word_ranges = [], []
     for _ in range(rng.randrange(1, 5)):
-        n_words = rng.randrange(0, 60)
-        ranges, pos = [], 0
-        for _ in range(n_words):
-            if rng.random() < 0.2:  # words without sub-words, e.g. at a paragraph edge
-                ranges.append((-1, -1))
-            else:
-                size = rng.randrange(1, 4)
-                ranges.append((pos, pos + size))
-                pos += size
-        spans, w = [], 0
-        while n_words and w < n_words - 1 and rng.random() < 0.9:
-            w += rng.randrange(0, 3)
-            if w >= n_words:
-                break
-            we = min(n_words, w + rng.randrange(1, 5))
-            spans.append([w, we, rng.randrange(len(LABEL))])
-            w = we
+        spans, ranges = random_paragraph(rng, max_words=60, missing=0.2, keep_going=0.9,
+                                         max_gap=3, max_width=5, n_labels=len(LABEL))
         span_lists.append(spans)
         word_ranges.append(ranges)
     return span_lists, word_ranges
