@@ -95,9 +95,27 @@ def encoder_from_config(config_dict: dict[str, Any]) -> Any:
             return AutoModel.from_config(config, trust_remote_code=False)
 
 
-def load_backbone(name_or_path: str | Path = DEFAULT_BACKBONE) -> tuple[Any, Any]:
-    """``(encoder, tokenizer)`` from a hub id (e.g. AraBERT) or a local directory."""
-    return load_encoder(name_or_path), load_tokenizer(name_or_path)
+class LayerCountError(ValueError):
+    """More encoder layers asked for than the backbone has."""
+
+
+def load_backbone(
+    name_or_path: str | Path = DEFAULT_BACKBONE, layers: int | None = None
+) -> tuple[Any, Any]:
+    """``(encoder, tokenizer)`` from a hub id (e.g. AraBERT) or a local directory.
+
+    ``layers``: keep only the encoder's first ``layers`` transformer layers (None: all);
+    more than the backbone has is a :class:`LayerCountError` (they would be random, not
+    pretrained)."""
+    if layers is None:
+        return load_encoder(name_or_path), load_tokenizer(name_or_path)
+    encoder = load_encoder(name_or_path)
+    have = getattr(encoder.config, "num_hidden_layers", None)
+    if have is None or not 0 <= layers <= have:
+        raise LayerCountError(f"{name_or_path}: cannot keep {layers} of its {have} encoder layers")
+    if layers < have:
+        encoder = load_encoder(name_or_path, num_hidden_layers=layers)
+    return encoder, load_tokenizer(name_or_path)
 
 
 def wordpiece_vocab(

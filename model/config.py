@@ -111,6 +111,9 @@ class TrainConfig(HeadConfig):
     tiny_hidden: int = 64
     tiny_layers: int = 2
     tiny_heads: int = 2
+    #: keep only the backbone's first N transformer layers (None: all of them): for a
+    #: backbone whose layers are untrained, fewer random layers can be better and are faster
+    encoder_layers: int | None = None
     #: start from a whole saved JointModel (encoder, tokenizer and heads: fine-tuning, as the
     #: Label Studio backend does) instead of ``backbone`` + new heads; the model keys must be
     #: the saved model's own
@@ -134,6 +137,11 @@ class TrainConfig(HeadConfig):
     ema_decay: float = 0.0  # 0 = off; evaluate/save an exponential moving average of weights
     eval_raw_weights: bool = False  # with EMA: also log the raw weights' dev metrics
     word_dropout: float = 0.0  # probability of replacing a training word by [UNK]
+    #: probability of replacing each training mention of ``mention_replace_labels`` by
+    #: another mention of its label from the training set, drawn anew each epoch
+    #: (``model.augment``); 0 = off
+    mention_replace: float = 0.0
+    mention_replace_labels: list[str] = field(default_factory=lambda: ["ACTOR", "PLACE", "TARGET"])
     progress: bool = True  # tqdm progress bars
 
     def head_config(self) -> HeadConfig:
@@ -146,6 +154,7 @@ class TrainConfig(HeadConfig):
 MODEL_KEYS = (
     *(f.name for f in fields(HeadConfig)),
     "backbone", "tiny_vocab_size", "tiny_hidden", "tiny_layers", "tiny_heads", "init_from",
+    "encoder_layers",
     "schema_file",
 )
 #: keys that may change on ``--resume`` without a warning
@@ -303,6 +312,10 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         raise ConfigError(f"{source}: ema_decay must be in [0, 1) (0 = off)")
     if not 0.0 <= cfg.word_dropout < 1.0:
         raise ConfigError(f"{source}: word_dropout must be in [0, 1) (0 = off)")
+    if cfg.encoder_layers is not None and cfg.encoder_layers < 0:
+        raise ConfigError(f"{source}: encoder_layers must be >= 0 (or null: all)")
+    if not 0.0 <= cfg.mention_replace <= 1.0:
+        raise ConfigError(f"{source}: mention_replace must be in [0, 1] (0 = off)")
     if cfg.rel_window < 0:
         raise ConfigError(f"{source}: rel_window must be >= 0 (0 = off), got {cfg.rel_window!r}")
     if cfg.init_from is not None and cfg.schema_file is not None:
@@ -318,6 +331,11 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         if bad := sorted(set(cfg.rel_role_weights) - roles):
             raise ConfigError(
                 f"{source}: rel_role_weights: {bad} are not relation roles (known: {sorted(roles)})"
+            )
+        if bad := sorted(set(cfg.mention_replace_labels) - set(schema.entity_labels)):
+            raise ConfigError(
+                f"{source}: mention_replace_labels: {bad} are not entity labels "
+                f"(known: {sorted(schema.entity_labels)})"
             )
     for role, weight in cfg.rel_role_weights.items():
         if not (math.isfinite(weight) and weight >= 0):

@@ -55,6 +55,11 @@ Regularisers (both off by default)
     ``word_dropout`` (0 = off; e.g. 0.1): at training time every word of a paragraph is
     replaced, with this probability, by ``[UNK]`` (all its sub-words; lengths and labels
     unchanged). The draw is a function of ``(seed, epoch, step)`` as well.
+    ``mention_replace`` (0 = off; e.g. 0.3): each epoch, every training mention of
+    ``mention_replace_labels`` (ACTOR, PLACE, TARGET) is replaced with this probability by
+    another mention of its label from the training articles, and the articles are encoded
+    again (``model.augment``; drawn from ``(seed, epoch)``), so the tagger learns contexts
+    rather than the names it was shown.
 
 Seeds
     ``--seeds 1 2 3`` trains one model per seed in ``out_dir/seed-N`` and writes the mean
@@ -80,6 +85,7 @@ from typing import Any
 from annotation.schema import Schema
 
 # re-exported: model.backend, model.demo, bench/ and tests import these from here
+from .augment import augmented_documents, mention_pool
 from .checkpoint import read_trainer_state, restore_checkpoint, save_checkpoint
 from .config import (
     MIXED_PRECISION,
@@ -167,7 +173,7 @@ def _new_model(
     model ``init_from`` names, to fine-tune it."""
     from accelerate.utils import set_seed
 
-    from .backbone import build_tiny_backbone, load_backbone
+    from .backbone import LayerCountError, build_tiny_backbone, load_backbone
     from .network import JointModel
 
     if cfg.init_from:
@@ -198,7 +204,10 @@ def _new_model(
         accelerator.wait_for_everyone()
         backbone = str(backbone_dir)
         log(f"built a tiny backbone from {len(train_docs)} training articles in {backbone}")
-    encoder, tokenizer = load_backbone(backbone)
+    try:
+        encoder, tokenizer = load_backbone(backbone, cfg.encoder_layers)
+    except LayerCountError as err:
+        raise ConfigError(f"encoder_layers: {err}") from None
     set_seed(cfg.seed)
     schema = schema or training_schema(cfg)
     if cfg.schema_file:
@@ -235,6 +244,7 @@ class _Run:
     scheduler: Any
     ema: WeightEMA | None
     train_examples: list[dict]
+    train_docs: list  # for mention replacement (cfg.mention_replace), which re-encodes them
     dev_paragraphs: list  # gold paragraphs, scored exactly as evaluate.py scores them
     steps_per_process: int  # batches per process and epoch
     unk_id: int | None
@@ -291,7 +301,7 @@ def _prepare(cfg: TrainConfig, resume: bool, accelerator: Any, log: Callable) ->
     if cfg.word_dropout > 0 and unk_id is None:
         raise ConfigError("word_dropout: the tokenizer has no [UNK] token")
     run = _Run(cfg, accelerator, model, unwrapped, optimizer, scheduler, ema, train_examples,
-               dev_paragraphs, per_process, unk_id, state)
+               train_docs, dev_paragraphs, per_process, unk_id, state)
     if resume:
         restore_checkpoint(last_dir, accelerator, optimizer, scheduler, ema)
     _prepare_out_dir(run, resume)
@@ -337,12 +347,24 @@ def _check_finite(run: _Run, loss: Any, epoch: int, step: int) -> None:
         )
 
 
+def _epoch_examples(run: _Run, epoch: int) -> list[dict]:
+    """The training examples of ``epoch``: the run's own, or with ``mention_replace`` the
+    documents' mentions replaced from ``(seed, epoch)`` (``model.augment``) and re-encoded."""
+    cfg = run.cfg
+    if cfg.mention_replace <= 0:
+        return run.train_examples
+    pool = mention_pool(run.train_docs, cfg.mention_replace_labels)
+    docs = augmented_documents(run.train_docs, pool, cfg.mention_replace, cfg.seed, epoch)
+    return [ex for ex in run.unwrapped.examples(docs) if ex["input_ids"]]
+
+
 def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
     """One pass over the training batches; mean losses."""
     from tqdm.auto import tqdm
 
     cfg, accelerator, model = run.cfg, run.accelerator, run.model
-    lengths = [len(ex["input_ids"]) for ex in run.train_examples]
+    train_examples = _epoch_examples(run, epoch)
+    lengths = [len(ex["input_ids"]) for ex in train_examples]
     batches = make_batches(lengths, cfg.batch_size, cfg.seed, epoch)
     mine = batches[accelerator.process_index :: accelerator.num_processes]
     while len(mine) < run.steps_per_process:  # equal step counts on every process
@@ -356,7 +378,7 @@ def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
         group_size = min(cfg.grad_accum, len(mine) - group_start)
         boundary = i == group_start + group_size - 1
         examples = step_examples(
-            [run.train_examples[j] for j in index_batch], cfg, epoch, i, run.unk_id
+            [train_examples[j] for j in index_batch], cfg, epoch, i, run.unk_id
         )
         batch = run.unwrapped.collate(examples, step_rng(cfg.seed, epoch, i))
         batch = run.unwrapped.batch_to(batch, accelerator.device)

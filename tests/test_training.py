@@ -59,9 +59,10 @@ def test_resume_after_interruption_reaches_the_same_weights(tmp_path):
     assert _strip_times(straight / "metrics.jsonl") == _strip_times(resumed / "metrics.jsonl")
 
 
-def test_resume_is_exact_with_ema_and_word_dropout(tmp_path):
+def test_resume_is_exact_with_ema_word_dropout_and_mention_replacement(tmp_path):
     common = {"epochs": 4, "patience": 0, "dropout": 0.2, "lr_encoder": 0.001,
-              "ema_decay": 0.9, "eval_raw_weights": True, "word_dropout": 0.2}
+              "ema_decay": 0.9, "eval_raw_weights": True, "word_dropout": 0.2,
+              "mention_replace": 0.5}
     straight = tmp_path / "straight"
     main(["--config", str(TINY_CONFIG), "--set", *overrides(straight, **common)])
     resumed = tmp_path / "resumed"
@@ -155,6 +156,8 @@ def test_head_config_fields_are_config_keys():
         (["select_metric=loss"], "select_metric"),
         (["ema_decay=1.0"], "ema_decay"),
         (["word_dropout=-0.1"], "word_dropout"),
+        (["mention_replace=1.5"], "mention_replace must be in [0, 1]"),
+        (["mention_replace_labels=[PLACE, WEAPON]"], "mention_replace_labels: ['WEAPON']"),
         (["lr_encoder=.nan"], "'lr_encoder' must be a finite number"),
         (["lr_heads=.inf"], "'lr_heads' must be a finite number"),
         (["lr_encoder=0"], "lr_encoder must be > 0"),
@@ -314,3 +317,16 @@ def test_best_epoch_is_chosen_on_the_numbers_evaluate_reports(tmp_path):
     assert {k: saved[k] for k in SUMMARY_KEYS} == {k: reported[k] for k in SUMMARY_KEYS}
     assert saved["entity_f1_per_label"] == reported["entity_f1_per_label"]
     assert saved["relation_f1"] < 1.0
+
+
+def test_encoder_layers_keeps_the_first_layers_and_the_saved_model_has_them(tmp_path):
+    from model.network import JointModel
+
+    result = main(["--config", str(TINY_CONFIG),
+                   "--set", *overrides(tmp_path / "one", epochs=1, encoder_layers=1)])
+    model = JointModel.from_pretrained(result["best_dir"])
+    assert model.encoder.config.num_hidden_layers == 1 and len(model.encoder.encoder.layer) == 1
+    with pytest.raises(SystemExit) as err:  # the tiny backbone has 2: a third would be random
+        main(["--config", str(TINY_CONFIG),
+              "--set", *overrides(tmp_path / "three", epochs=1, encoder_layers=3)])
+    assert "encoder_layers:" in str(err.value.code) and "cannot keep 3 of its 2" in str(err.value.code)
