@@ -71,6 +71,8 @@ from typing import IO, Any
 from annotation.articles import MAX_LINE_BYTES, ArticleReader, InputError, Line, article_files
 from annotation.schema import SCHEMA
 
+from .model_source import ModelSourceError, load_failure, model_source
+
 __all__ = ["main", "process", "read_records", "repair_output", "open_output", "open_outputs",
            "Record", "Output", "Summary", "Resume", "UsageError", "META_KEYS", "EXIT_OK",
            "EXIT_RECORD_ERRORS", "EXIT_USAGE"]
@@ -681,25 +683,18 @@ def _count_lines(path: Path) -> int | None:
 
 # -- model -----------------------------------------------------------------------------------
 def load_extractor(model: str, device: str) -> Any:
-    """``StrikeExtractor`` from a local directory or a hub id, or a one-line UsageError.
-
-    A path that does not exist is only tried on the hub when it has the hub's ``org/name``
-    shape; anything else (``./x``, ``/abs``, ``runs/x/best``) is reported as a missing
-    directory instead of a confusing network error."""
+    """``StrikeExtractor`` from a local directory or a hub id, or a one-line UsageError
+    (``model.model_source``: a missing local path is not tried on the hub)."""
     from .extractor import StrikeExtractor
 
-    path = Path(model).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise UsageError(f"--model {model} is a file; give the model directory")
-    elif model.startswith((".", "/", "~")) or model.count("/") != 1 or model.endswith("/"):
-        raise UsageError(f"model directory not found: {model}")
     try:
-        return StrikeExtractor.from_pretrained(str(path) if path.exists() else model, device=device)
+        source = model_source(model)
+    except ModelSourceError as err:
+        raise UsageError(str(err)) from None
+    try:
+        return StrikeExtractor.from_pretrained(source, device=device)
     except Exception as err:  # noqa: BLE001 - any loader failure is one line for the user
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        where = "" if path.exists() else " (no such local directory; tried as a hub id)"
-        raise UsageError(f"cannot load model {model}{where}: {type(err).__name__}: {first}") from None
+        raise UsageError(load_failure(model, err)) from None
 
 
 # -- command line ---------------------------------------------------------------------------

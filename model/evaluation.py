@@ -47,6 +47,7 @@ from annotation.words import split_words
 from .report_format import pct as _pct
 from .metrics import entity_scores, event_scores, paragraph_events, relation_scores, relation_tuples
 from .predictions import ParagraphPrediction
+from .model_source import ModelSourceError, load_failure, model_source
 
 
 @dataclass
@@ -480,17 +481,31 @@ def _read_gold(
 
 
 def _load_model(name_or_path: str, device: str | None) -> Any:
+    """The model, or a :class:`ModelSourceError` whose message is one line for the user."""
     import torch
 
     from .network import JointModel
 
+    source = model_source(name_or_path)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    return JointModel.from_pretrained(name_or_path, device=device)
+    try:
+        return JointModel.from_pretrained(source, device=device)
+    except Exception as err:  # noqa: BLE001 - any loader failure is one line for the user
+        raise ModelSourceError(load_failure(name_or_path, err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     """``evaluate.py``: exit 0 evaluated; 2 an output exists (no ``--overwrite``) or an export
-    is unusable (reported before the model is loaded); 1 the model cannot be loaded."""
+    is unusable (reported before the model is loaded); 1 the model cannot be loaded (a
+    missing directory, a file, a broken model: one ``error:`` line)."""
+    try:
+        return _main(argv)
+    except ModelSourceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from .config import MODEL_CONFIG_NAME, saved_model_schema
 

@@ -152,6 +152,33 @@ def test_cli_bad_export(tmp_path):
     assert run.returncode == 2 and "error:" in run.stderr
 
 
+@pytest.mark.parametrize(
+    "kind,needle",
+    [
+        ("missing", "error: model directory not found: "),
+        ("file", "is a file; give the model directory"),
+        ("broken", "error: cannot load model "),
+    ],
+)
+def test_cli_model_that_cannot_load_is_one_line_and_exit_1(tmp_path, kind, needle):
+    from fixtures_model import small_export
+
+    model = tmp_path / "model"
+    if kind == "file":
+        model.write_text("not a model", encoding="utf-8")
+    elif kind == "broken":  # a directory with config.json but no weights
+        model.mkdir()
+        (model / "config.json").write_text('{"heads": {}}', encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "evaluate.py", "--model", str(model), "--data", str(small_export())],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stderr
+    assert needle in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
 def test_record_section_against_hand_count():
     from annotation.documents import Document
     from model.evaluation import record_scores
