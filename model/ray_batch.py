@@ -49,6 +49,7 @@ from annotation.articles import MAX_LINE_BYTES, ArticleReader, iter_lines
 
 from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary, UsageError,
                     _lock, encode_line, extract_records, records_of)
+from .model_source import ModelSourceError, model_source
 
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
 
@@ -377,9 +378,11 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
                 raise UsageError(f"cannot create the folder of --output {output}: "
                                  f"{err.strerror}") from None
             stack.enter_context(contextlib.closing(_lock(out)))  # one job per output folder
-        if _is_local(args.model) and not Path(args.model).expanduser().is_dir() and (
-                args.model.startswith((".", "/", "~")) or args.model.count("/") != 1):
-            raise UsageError(f"model directory not found: {args.model}")
+        if _is_local(args.model):  # a missing local model is reported before Ray starts
+            try:
+                model_source(args.model)
+            except ModelSourceError as err:
+                raise UsageError(str(err)) from None
         try:
             import ray  # noqa: F401
         except ImportError:
