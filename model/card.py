@@ -41,6 +41,13 @@ from .report_format import pct as _pct
 __all__ = ["build_card", "eval_results_from_report", "main"]
 
 DEFAULT_LICENSE = "apache-2.0"
+#: the licence of a model whose backbone was trained on SaudiNewsNet (CC BY-NC-SA 4.0), as
+#: ../shared/models/arabic-news-bert-mini was: its word pieces and embeddings are derived
+#: from those texts, so the fine-tuned model inherits non-commercial, share-alike terms
+NON_COMMERCIAL_LICENSE = "cc-by-nc-sa-4.0"
+#: backbones known to be trained on SaudiNewsNet, by folder name (their README may be absent
+#: where the card is built)
+NON_COMMERCIAL_BACKBONES = ("arabic-news-bert-mini",)
 TAGS = ["arabic", "token-classification", "relation-extraction", "event-extraction",
         "named-entity-recognition", "news", "conflict", "ghara"]
 
@@ -86,6 +93,24 @@ def _training_data_text(train: dict[str, Any], schema_version: str) -> str | Non
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def model_license(train: dict[str, Any], explicit: str | None = None) -> str:
+    """The hub licence id of the model: ``explicit``, else ``cc-by-nc-sa-4.0`` when its
+    backbone was trained on SaudiNewsNet (a local backbone whose README names it, or a
+    known one), else ``apache-2.0``. Why: the default used to be Apache-2.0 for every
+    model, which mislabelled the mini model, a derivative of non-commercial texts."""
+    if explicit:
+        return explicit
+    backbone = str(train.get("backbone") or "")
+    if backbone and Path(backbone).name in NON_COMMERCIAL_BACKBONES:
+        return NON_COMMERCIAL_LICENSE
+    readme = Path(backbone) / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8", errors="replace") if backbone else ""
+    except OSError:
+        text = ""
+    return NON_COMMERCIAL_LICENSE if "SaudiNewsNet" in text else DEFAULT_LICENSE
 
 
 def _base_model(config: dict[str, Any], explicit: str | None,
@@ -332,14 +357,15 @@ def build_card(
     *,
     repo_id: str | None = None,
     name: str | None = None,
-    license: str = DEFAULT_LICENSE,
+    license: str | None = None,
     base_model: str | None = None,
     datasets: list[str] | None = None,
     training_data: str | None = None,
     seeds_summary: dict[str, Any] | None = None,
 ):
     """A ``huggingface_hub.ModelCard`` for the model in ``model_dir`` and its report
-    (``seeds_summary``: ``train.py --seeds``' summary, for the variation over seeds)."""
+    (``seeds_summary``: ``train.py --seeds``' summary, for the variation over seeds;
+    ``license``: None = :func:`model_license`)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     model_dir = Path(model_dir)
@@ -350,7 +376,7 @@ def build_card(
     name = name or (repo_id.split("/")[-1] if repo_id else model_dir.resolve().name)
     data = ModelCardData(
         language="ar",
-        license=license,
+        license=model_license(train, license),
         base_model=base,
         pipeline_tag="token-classification",
         library_name="ghara",
@@ -373,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--push-to-hub", metavar="ORG/NAME", help="upload model + card (HF_TOKEN)")
     p.add_argument("--private", action="store_true", help="create the hub repo private")
     p.add_argument("--name", help="model name in the card (default: repo or folder name)")
-    p.add_argument("--license", default=DEFAULT_LICENSE, help="hub licence id")
+    p.add_argument("--license", help="hub licence id (default: cc-by-nc-sa-4.0 for a backbone "
+                   "trained on SaudiNewsNet, such as arabic-news-bert-mini; else apache-2.0)")
     p.add_argument("--base-model", help="hub id of the encoder it was fine-tuned from")
     p.add_argument("--dataset", action="append", default=[], help="hub dataset id (repeatable)")
     p.add_argument("--training-data", help="text for the card's training data section")

@@ -200,3 +200,25 @@ def test_card_uses_the_model_schema_and_the_seed_summary(tmp_path, capsys):
     assert card_module.main(["--model", str(best), "--eval", str(report_path),
                              "--seeds-summary", str(bad)]) == 2
     assert "cannot read the seeds summary" in capsys.readouterr().err
+
+
+def test_licence_follows_the_backbones_training_texts(tmp_path):
+    # a local backbone trained on SaudiNewsNet (its README says so): non-commercial
+    backbone = tmp_path / "my-news-bert"
+    backbone.mkdir()
+    (backbone / "README.md").write_text("WordPiece trained on ANT 2018 + SaudiNewsNet 2015.\n")
+    best = tmp_path / "run" / "best"
+    best.mkdir(parents=True)
+    (best / "config.json").write_text(json.dumps({"encoder": {"_name_or_path": "/x/y"}}))
+    train_config = tmp_path / "run" / "train_config.json"
+
+    def licence(backbone_value, explicit=None):
+        train_config.write_text(json.dumps({"backbone": backbone_value}), encoding="utf-8")
+        return card_module.build_card(best, fake_report(), license=explicit).data.license
+
+    assert licence(str(backbone)) == "cc-by-nc-sa-4.0"
+    # the shipped mini backbone, known by name even where its folder is not at hand
+    assert licence("/elsewhere/models/arabic-news-bert-mini") == "cc-by-nc-sa-4.0"
+    assert licence("tiny") == "apache-2.0"  # built from the team's own sample articles
+    assert licence("aubmindlab/bert-base-arabertv02") == "apache-2.0"
+    assert licence(str(backbone), explicit="other") == "other"  # --license wins
