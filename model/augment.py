@@ -37,7 +37,7 @@ def replace_mentions(
     doc: Document, pool: dict[str, Sequence[str]], p: float, rng: random.Random
 ) -> Document:
     """``doc`` with each mention whose label is in ``pool`` replaced, with probability
-    ``p``, by a random other mention of that label. Spans after a replacement move, their
+    ``p``, by a mention of that label drawn from the pool (possibly the same text). Spans after a replacement move, their
     relations follow them. A document with overlapping spans is returned as it is. The input
     is never modified."""
     spans = sorted(doc.spans)

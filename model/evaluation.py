@@ -46,8 +46,8 @@ from annotation.words import split_words
 
 from .report_format import pct as _pct
 from .metrics import entity_scores, event_scores, paragraph_events, relation_scores, relation_tuples
-from .predictions import ParagraphPrediction
 from .model_source import ModelSourceError, load_failure, model_source
+from .predictions import ParagraphPrediction
 
 
 @dataclass
@@ -497,11 +497,14 @@ def _load_model(name_or_path: str, device: str | None) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """``evaluate.py``: exit 0 evaluated; 2 an output exists (no ``--overwrite``) or an export
     is unusable (reported before the model is loaded); 1 the model cannot be loaded (a
-    missing directory, a file, a broken model: one ``error:`` line)."""
+    missing directory, a file, a broken model or its unreadable config.json: one ``error:``
+    line)."""
+    from .config import ConfigError
+
     try:
         return _main(argv)
-    except ModelSourceError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ModelSourceError, ConfigError) as err:
+        print(f"error: {err.code if isinstance(err, ConfigError) else err}", file=sys.stderr)
         return 1
 
 

@@ -3,7 +3,8 @@
 Why: ``from_pretrained`` treats any string that is not a local directory as a hub id, so a
 mistyped local path (``runs/x/bset``) became a network error ("check your internet
 connection") after seconds of waiting. Every command that takes a model (``model.batch``,
-``evaluate.py``) reports a missing directory, a file, or a failed load in one line instead.
+its Ray engine, ``evaluate.py``) reports a missing directory, a file, or a failed load in
+one line instead.
 """
 
 from __future__ import annotations

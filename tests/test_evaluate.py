@@ -158,6 +158,7 @@ def test_cli_bad_export(tmp_path):
         ("missing", "error: model directory not found: "),
         ("file", "is a file; give the model directory"),
         ("broken", "error: cannot load model "),
+        ("unreadable", "config.json: cannot be read"),
     ],
 )
 def test_cli_model_that_cannot_load_is_one_line_and_exit_1(tmp_path, kind, needle):
@@ -169,6 +170,9 @@ def test_cli_model_that_cannot_load_is_one_line_and_exit_1(tmp_path, kind, needl
     elif kind == "broken":  # a directory with config.json but no weights
         model.mkdir()
         (model / "config.json").write_text('{"heads": {}}', encoding="utf-8")
+    elif kind == "unreadable":
+        model.mkdir()
+        (model / "config.json").write_text("{not json", encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "evaluate.py", "--model", str(model), "--data", str(small_export())],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -176,7 +180,7 @@ def test_cli_model_that_cannot_load_is_one_line_and_exit_1(tmp_path, kind, needl
     )
     assert run.returncode == 1, run.stderr
     assert needle in run.stderr and "Traceback" not in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
 
 
 def test_record_section_against_hand_count():
