@@ -109,12 +109,13 @@ def load_backbone(
     pretrained)."""
     if layers is None:
         return load_encoder(name_or_path), load_tokenizer(name_or_path)
-    encoder = load_encoder(name_or_path)
-    have = getattr(encoder.config, "num_hidden_layers", None)
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(name_or_path), trust_remote_code=False)
+    have = getattr(config, "num_hidden_layers", None)
     if have is None or not 0 <= layers <= have:
         raise LayerCountError(f"{name_or_path}: cannot keep {layers} of its {have} encoder layers")
-    if layers < have:
-        encoder = load_encoder(name_or_path, num_hidden_layers=layers)
+    encoder = load_encoder(name_or_path, **({"num_hidden_layers": layers} if layers < have else {}))
     return encoder, load_tokenizer(name_or_path)
 
 
