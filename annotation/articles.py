@@ -255,8 +255,14 @@ class ArticleReader:
         folder = path.is_dir()
         for file in files:
             if file.name.lower().endswith(".txt"):
-                size = file.stat().st_size
-                yield self.text_file(str(file), file.read_bytes() if size <= MAX_LINE_BYTES else None)
+                try:
+                    size = file.stat().st_size
+                    data = file.read_bytes() if size <= MAX_LINE_BYTES else None
+                except OSError as err:
+                    yield Line(str(file), file.name, 0, file.name, tail=True,
+                               problem=f"unreadable ({type(err).__name__}: {err})")
+                    continue
+                yield self.text_file(str(file), data)
                 continue
             opener = gzip.open if file.name.lower().endswith(".gz") else open
             try:

@@ -60,10 +60,11 @@ import contextlib
 import fcntl
 import itertools
 import json
+import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -132,6 +133,7 @@ class Summary:
     duplicate_ids: int = 0
     bad_dates: int = 0  # publication date present but unparseable: dates not normalised
     no_date: int = 0  # no publication date: DATE spans get no interval
+    dropped_values: int = 0  # url/date/... values NaN or Infinity: not JSON, dropped
     incidents: int | None = None  # incident records written (None: no --records)
     incidents_done: int = 0  # incident records already in --records (a resumed article)
     skipped_files: list[str] = field(default_factory=list)
@@ -168,6 +170,7 @@ class Summary:
             (self.duplicate_ids, "duplicate ids renamed"),
             (self.bad_dates, "unparseable publication dates (dates not normalised; see 'note')"),
             (self.no_date, "articles without a publication date (DATE spans not resolved)"),
+            (self.dropped_values, "NaN/Infinity field values dropped (not JSON)"),
         ) if n]
         if self.incidents is not None:
             out.append(f"incident records written {self.incidents}"
@@ -196,6 +199,12 @@ def input_files(path: Path, summary: Summary | None = None) -> list[Path]:
         files, skipped = article_files(path)
     except InputError as err:
         raise UsageError(str(err)) from None
+    if not path.is_dir():  # one file: unreadable is unusable input (in a folder: a problem)
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as err:
+            raise UsageError(f"cannot read input {path}: {err.strerror}") from None
     if summary is not None:
         summary.skipped_files += skipped
     return files
@@ -203,15 +212,25 @@ def input_files(path: Path, summary: Summary | None = None) -> list[Path]:
 
 class _Ids:
     """Batch's id policy over the reader's ids: a line without a usable id gets ``line:N``
-    (``FILE:line:N``), a repeat gets ``ID@line:N``; neither ever takes an id already seen."""
+    (``FILE:line:N``), a repeat gets ``ID@line:N``; neither ever takes an id already seen,
+    nor (given ``real_ids``) one that a later line of the input holds.
 
-    def __init__(self, summary: Summary, reader: ArticleReader):
+    ``real_ids``: returns every id the input's lines hold. Called once, at the first id to
+    make up, so a clean input is read once; an input that needs made-up ids is read twice,
+    its ids kept in memory (as the reader keeps them anyway, to find repeats)."""
+
+    def __init__(self, summary: Summary, reader: ArticleReader,
+                 real_ids: Callable[[], set[str]] | None = None):
         self.summary = summary
         self.reader = reader
+        self._real_ids = real_ids
+        self._later: set[str] | None = None
 
     def _free(self, candidate: str) -> str:
+        if self._later is None:
+            self._later = self._real_ids() if self._real_ids is not None else set()
         unique, n = candidate, 1
-        while unique in self.reader.seen:
+        while unique in self.reader.seen or unique in self._later:
             n += 1
             unique = f"{candidate}#{n}"
         return unique
@@ -234,8 +253,13 @@ class _Ids:
             rid = item.id
         self.summary.invalid_utf8 += item.replaced
         meta = {k: item.fields[k] for k in META_KEYS if item.fields.get(k) is not None}
-        return Record(index, rid, text=item.text, error=item.problem, note=item.note,
-                      meta=meta)
+        note = item.note
+        for key, value in list(meta.items()):  # NaN / Infinity parse, but are not JSON
+            if isinstance(value, float) and not math.isfinite(value):
+                del meta[key]
+                self.summary.dropped_values += 1
+                note = _join(note, f"{key!r} {value} is not a JSON value: dropped")
+        return Record(index, rid, text=item.text, error=item.problem, note=note, meta=meta)
 
 
 def read_records(path: str | Path, summary: Summary | None = None) -> Iterator[Record]:
@@ -245,17 +269,24 @@ def read_records(path: str | Path, summary: Summary | None = None) -> Iterator[R
     path = Path(path)
     input_files(path)  # a missing input is a UsageError before anything is read
     reader = ArticleReader()
-    yield from records_of(reader.read(path), reader, summary, folder=path.is_dir())
+
+    def real_ids() -> set[str]:
+        return {item.id for item in ArticleReader().read(path) if item.id is not None}
+
+    yield from records_of(reader.read(path), reader, summary, folder=path.is_dir(),
+                          real_ids=real_ids)
     summary.skipped_files += reader.counts.skipped_entries
 
 
 def records_of(items: Iterator[Line], reader: ArticleReader, summary: Summary, *,
-               folder: bool, counter: Iterator[int] | None = None) -> Iterator[Record]:
+               folder: bool, counter: Iterator[int] | None = None,
+               real_ids: Callable[[], set[str]] | None = None) -> Iterator[Record]:
     """Records of the reader's items: problems become error records, a file that cannot be
-    read to its end an input problem in ``summary`` (the records before it are yielded)."""
+    read to its end an input problem in ``summary`` (the records before it are yielded).
+    ``real_ids``: see :class:`_Ids`."""
     from .extractor import has_arabic  # torch-free
 
-    ids = _Ids(summary, reader)
+    ids = _Ids(summary, reader, real_ids)
     counter = counter if counter is not None else itertools.count()
     blank = reader.counts.blank_lines
     for item in items:
@@ -316,7 +347,11 @@ def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
         return resume
     good_end = 0
     number = 0
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")
+    except OSError as err:
+        raise UsageError(f"cannot read --output {path} (to resume it): {err.strerror}") from None
+    with handle:
         while True:
             raw = handle.readline(MAX_LINE_BYTES + 1)
             if not raw:
@@ -325,6 +360,8 @@ def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
             complete = raw.endswith(b"\n")
             if not raw.strip():
                 good_end += len(raw)
+                if not complete:  # blank last line: the next record must start a line
+                    _append_newline(path)
                 continue
             try:
                 obj = json.loads(raw)
@@ -334,10 +371,7 @@ def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
                 resume.done.add(obj["id"])
                 good_end += len(raw)
                 if not complete:  # a whole record, only its newline missing
-                    with open(path, "ab") as fix:
-                        fix.write(b"\n")
-                        fix.flush()
-                        os.fsync(fix.fileno())
+                    _append_newline(path)
                     resume.repaired = f"added the missing newline after line {number} of {path}"
                 continue
             if not complete and raw.startswith(b'{"id": ') and handle.read(1) == b"":
@@ -354,10 +388,20 @@ def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
     return resume
 
 
+def _append_newline(path: Path) -> None:
+    with open(path, "ab") as fix:
+        fix.write(b"\n")
+        fix.flush()
+        os.fsync(fix.fileno())
+
+
 def _lock(path: Path) -> IO[bytes]:
     """An exclusive lock on ``PATH.lock`` for this process's lifetime (released on close or
-    exit, also after a kill -9, so a stale lock file never blocks a rerun)."""
-    lock_path = path.with_name(path.name + ".lock")
+    exit, also after a kill -9, so a stale lock file never blocks a rerun). ``PATH`` with its
+    symbolic links resolved: one file named two ways has one lock (for a hard link see
+    :func:`_lock_open_file`)."""
+    real = Path(os.path.realpath(path))
+    lock_path = real.with_name(real.name + ".lock")
     try:
         handle = open(lock_path, "ab")
     except OSError as err:
@@ -371,10 +415,24 @@ def _lock(path: Path) -> IO[bytes]:
     return handle
 
 
+def _lock_open_file(handle: IO[bytes], path: Path) -> None:
+    """Lock the opened output file itself: a hard link (another name, another ``.lock``) to
+    a file another run is writing is refused too."""
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(f"another run is writing {path} under another name (a hard link); "
+                         "wait for it to finish or choose another --output") from None
+
+
 def check_output(output: Path, input_path: Path) -> None:
-    """Refuse an output that is a folder, the input itself, or inside an input folder."""
+    """Refuse an output that is a folder, not a regular file (a pipe, a device), the input
+    itself, or inside an input folder."""
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder; give a file name (.jsonl)")
+    if output.exists() and not output.is_file():
+        raise UsageError(f"--output {output} is not a regular file (a pipe or a device); "
+                         "give a file name (.jsonl)")
     if not input_path.is_dir() and (
         os.path.realpath(output) == os.path.realpath(input_path)
         or output.exists() and input_path.exists() and os.path.samefile(output, input_path)
@@ -398,13 +456,13 @@ def open_output(output: str | Path, input_path: str | Path,
     except OSError as err:
         raise UsageError(f"cannot create the folder of --output {output}: {err.strerror}") from None
     with contextlib.closing(_lock(output)):
-        resume = repair_output(output, is_record)
         try:
             handle = open(output, "ab")
         except OSError as err:
             raise UsageError(f"cannot write --output {output}: {err.strerror}") from None
         with handle:
-            yield handle, resume
+            _lock_open_file(handle, output)  # before the repair reads (and may cut) it
+            yield handle, repair_output(output, is_record)
 
 
 @dataclass
@@ -436,7 +494,8 @@ def open_outputs(output: str | Path, input_path: str | Path,
             yield Outputs(out, resume)
             return
         records = Path(records)
-        if os.path.realpath(records) == os.path.realpath(output):
+        if os.path.realpath(records) == os.path.realpath(output) or (
+                records.exists() and os.path.samefile(records, output)):
             raise UsageError(f"--records {records} is the --output file; choose another name")
         if not records.exists() and resume.done:
             raise UsageError(
@@ -675,9 +734,12 @@ def _count_lines(path: Path) -> int | None:
     if path.is_dir() or path.name.lower().endswith(".gz"):
         return None
     count = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count += block.count(b"\n")
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                count += block.count(b"\n")
+    except OSError:  # the reader reports it; the bar just has no total
+        return None
     return count
 
 
@@ -764,8 +826,15 @@ def _main(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     summary = Summary()
     input_files(Path(args.input))  # before the model loads: a missing input costs nothing
+    created = [p for p in (args.output, args.records) if p and not Path(p).exists()]
     with open_outputs(args.output, args.input, args.records) as outputs:
-        extractor = load_extractor(args.model, device)
+        try:
+            extractor = load_extractor(args.model, device)
+        except UsageError:  # nothing was written: leave no empty output behind
+            for path in map(Path, created):
+                if path.is_file() and path.stat().st_size == 0:
+                    path.unlink()
+            raise
         run(extractor, args.input, outputs, summary, batch_size=args.batch_size,
             max_chars_per_batch=args.max_chars_per_batch,
             max_records_per_chunk=args.max_records_per_chunk, progress=not args.no_progress,

@@ -6,6 +6,7 @@ import fcntl
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from model.batch import (EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE, Record, Summary, UsageError,
-                         process, read_records, repair_output)
+                         open_output, process, read_records, repair_output)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -196,6 +197,40 @@ def test_a_second_run_on_a_locked_output_stops(tmp_path):
     assert process(FakeExtractor(), src, out, progress=False).records == 3  # released: runs
 
 
+def test_one_output_under_two_names_has_one_writer(tmp_path):
+    """A symbolic or a hard link to an output another run writes is refused too."""
+    src = write_lines(tmp_path / "in.jsonl", arabic_lines(3))
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "sym.jsonl").symlink_to(out)
+    with open_output(out, src):  # a running batch
+        os.link(out, tmp_path / "hard.jsonl")
+        for name in ("sym.jsonl", "hard.jsonl"):
+            with pytest.raises(UsageError, match="another run is writing"):
+                process(FakeExtractor(), src, tmp_path / name, progress=False)
+    assert process(FakeExtractor(), src, tmp_path / "hard.jsonl", progress=False).records == 3
+    assert len(read_output(out)) == 3
+
+
+def test_output_repair_keeps_a_blank_last_line_apart_and_drops_nan(tmp_path):
+    """A whitespace-only last line without newline is ended before appending; NaN and
+    Infinity (which Python's json reads) never reach the output, which stays strict JSON."""
+    src = write_lines(tmp_path / "in.jsonl", [
+        '{"id": "n1", "text": "غارة", "date": NaN}', '{"id": "n2", "text": "غارة", "url": Infinity}'])
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b'{"id": "old", "events": []}\n   ')
+    summary = process(FakeExtractor(), src, out, progress=False)
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    lines = [json.loads(x, parse_constant=strict) for x in out.read_text("utf-8").splitlines()
+             if x.strip()]
+    assert [x["id"] for x in lines] == ["old", "n1", "n2"]
+    assert "'date' nan is not a JSON value: dropped" in lines[1]["note"]
+    assert summary.dropped_values == 2 and summary.exit_code == EXIT_OK
+    assert any("2 NaN/Infinity field values dropped" in line for line in summary.report())
+
+
 def test_truncated_gzip_keeps_every_readable_record(tmp_path):
     lines = arabic_lines(400)
     whole = gzip.compress("".join(x + "\n" for x in lines).encode("utf-8"))
@@ -230,19 +265,18 @@ def test_folder_input_counts_what_it_skips_and_names_the_file(tmp_path):
     summary = Summary()
     records = list(read_records(folder, summary))
     assert [(r.id, r.error is None) for r in records] == [
-        ("TWO", True), ("x", True), ("b.jsonl:line:2", False), ("x@b.jsonl:line:3", False),
-        ("b.jsonl:line:2@b.jsonl:line:4", False), ("bad-utf8", True), ("x@c.jsonl:line:2", False),
-        ("one", True)]
+        ("TWO", True), ("x", True), ("b.jsonl:line:2#2", False), ("x@b.jsonl:line:3", False),
+        ("b.jsonl:line:2", True), ("bad-utf8", True), ("x@c.jsonl:line:2", False),
+        ("one", True)]  # the made-up id of line 2 leaves the real one of line 4 alone
     assert isinstance(records[0], Record)
     assert records[3].error == "duplicate id 'x' (first at b.jsonl line 1)"
-    assert records[4].error.startswith("duplicate id 'b.jsonl:line:2' (first at b.jsonl line 2)")
     assert records[6].error == "duplicate id 'x' (first at b.jsonl line 1)"
     assert records[5].note.startswith("invalid UTF-8 replaced") and records[5].text == "غ\ufffd"
     assert summary.skipped_files == ["notes.json", "sub/"] and summary.invalid_utf8 == 1
     assert any("skipped 2 folder entries" in line for line in summary.report())
     fake = FakeExtractor()
     process(fake, folder, tmp_path / "o.jsonl", max_chars_per_batch=1, progress=False)
-    assert fake.calls == 4  # one chunk per record with text (chunks of >= 1 char)
+    assert fake.calls == 5  # one chunk per record with text (chunks of >= 1 char)
 
 
 def test_a_generated_id_never_takes_a_real_one(tmp_path):
@@ -252,11 +286,19 @@ def test_a_generated_id_never_takes_a_real_one(tmp_path):
         json.dumps({"id": "ok1", "text": "غارة"}, ensure_ascii=False),
         json.dumps({"id": "line:5", "text": "غارة"}, ensure_ascii=False),
         "{no id",
+        # the real ids that the made-up ones would take come later: they keep them
+        json.dumps({"id": "ok1", "text": "غارة"}, ensure_ascii=False),
+        json.dumps({"id": "ok1@line:6", "text": "غارة"}, ensure_ascii=False),
+        json.dumps({"text": "غارة"}, ensure_ascii=False),
+        json.dumps({"id": "line:8", "text": "غارة"}, ensure_ascii=False),
     ])
     summary = Summary()
-    ids = [r.id for r in read_records(src, summary)]
-    assert ids == ["ok1@line:3", "ok1", "ok1@line:3#2", "line:5", "line:5#2"]
-    assert summary.duplicate_ids == 1 and summary.generated_ids == 1
+    records = list(read_records(src, summary))
+    assert [r.id for r in records] == ["ok1@line:3", "ok1", "ok1@line:3#2", "line:5", "line:5#2",
+                                       "ok1@line:6#2", "ok1@line:6", "line:8#2", "line:8"]
+    # a repeat, a real id, a line without id (an error record), a real id
+    assert [r.error is None for r in records[5:]] == [False, True, False, True]
+    assert summary.duplicate_ids == 2 and summary.generated_ids == 2
 
 
 def test_empty_text_gets_a_note(tmp_path):
@@ -310,6 +352,61 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path):
     one_line_error(run_cli("--model", "runs/nothing/best", "--input", str(src),
                            "--output", str(tmp_path / "o.jsonl")), "model directory not found")
     assert src.read_text(encoding="utf-8").count("\n") == 2
+
+
+def _without_root_powers() -> list[str]:
+    """A command prefix under which file permissions hold even for root (CI runs as root),
+    or [] when they already do; None when they cannot be made to."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"] \
+        if setpriv else None
+
+
+def test_unreadable_files_and_pipes_are_one_line_and_exit_2(tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", arabic_lines(2))
+    model = str(tmp_path / "no-such-model")
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)  # opening it would wait for a reader forever
+    one_line_error(run_cli("--model", model, "--input", str(src), "--output", str(fifo),
+                           timeout=60), "is not a regular file")
+    # a missing model leaves no empty output behind
+    one_line_error(run_cli("--model", model, "--input", str(src), "--output",
+                           str(tmp_path / "o.jsonl")), "model directory not found")
+    assert not (tmp_path / "o.jsonl").exists()
+    prefix = _without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be tested")
+    locked = write_lines(tmp_path / "locked.jsonl", arabic_lines(2))
+    locked.chmod(0)
+    old = tmp_path / "old.jsonl"
+    old.write_text('{"id": "x", "events": []}\n', encoding="utf-8")
+    old.chmod(0o200)  # writable, not readable: cannot be resumed
+
+    def cli(*args):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+        return subprocess.run([*prefix, sys.executable, "-m", "model.batch", *args,
+                               "--no-progress"], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    one_line_error(cli("--model", model, "--input", str(locked), "--output",
+                       str(tmp_path / "o2.jsonl")), f"cannot read input {locked}")
+    one_line_error(cli("--model", model, "--input", str(src), "--output", str(old)),
+                   f"cannot read --output {old}")
+    assert not (tmp_path / "o2.jsonl").exists()
+
+
+def test_an_unreadable_file_in_a_folder_is_an_input_problem(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_lines(folder / "a.jsonl", arabic_lines(2, "a"))
+    (folder / "b.txt").write_text("غارة", encoding="utf-8")
+    (folder / "c.jsonl").mkdir()  # a folder named like an input file: read fails
+    summary = Summary()
+    ids = [r.id for r in read_records(folder, summary)]
+    assert ids == ["a0", "a1", "b"]
+    assert summary.skipped_files == ["c.jsonl/"] and summary.exit_code == EXIT_OK
 
 
 def test_help_documents_the_exit_codes():
