@@ -149,6 +149,10 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
+        """0 all good; 1 error records or an input cut short; 2 when the input could not be
+        read at all (a ``.gz`` that is no gzip: no record, none done before)."""
+        if self.input_problems and not (self.records or self.skipped_done):
+            return EXIT_USAGE
         return EXIT_RECORD_ERRORS if self.errors or self.input_problems else EXIT_OK
 
     def line(self) -> str:

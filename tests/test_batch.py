@@ -197,6 +197,14 @@ def test_a_second_run_on_a_locked_output_stops(tmp_path):
     assert process(FakeExtractor(), src, out, progress=False).records == 3  # released: runs
 
 
+def test_an_input_that_cannot_be_read_at_all_is_exit_2(tmp_path):
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(b'{"id": "a", "text": "not gzip"}\n')
+    summary = process(FakeExtractor(), src, tmp_path / "o.jsonl", progress=False)
+    assert summary.records == 0 and len(summary.input_problems) == 1
+    assert "BadGzipFile" in summary.input_problems[0] and summary.exit_code == EXIT_USAGE
+
+
 def test_one_output_under_two_names_has_one_writer(tmp_path):
     """A symbolic or a hard link to an output another run writes is refused too."""
     src = write_lines(tmp_path / "in.jsonl", arabic_lines(3))
