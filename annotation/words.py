@@ -4,10 +4,17 @@ SCHEMA.md says spans start and end on white space or punctuation and that a word
 attached clitics (بدير، للتحالف). So a word is a maximal run of characters that are neither
 white space nor punctuation/symbols, and every punctuation mark is a word of its own -- the
 same cut BERT's basic tokenizer makes, so sub-words never straddle two words.
+
+One exception: a decimal or thousands separator between two digits (10.684، 1,200، ٣٫٥)
+belongs to its number, so a number is one word. Split there, "10.684 هدفا" became three words
+that the tagger cut into two COUNTs (10 and 684), and 684 is what the record then counted. No
+gold span starts or ends at such a separator. The word's sub-words (10 . 684) still lie
+inside it.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -26,6 +33,10 @@ SPACE, WORD, PUNCT = " ", "w", "p"
 _CHAR_CLASS: dict[int, str] = {}
 
 
+#: a decimal or thousands separator between two digits (any script): part of the number
+_NUMBER_SEPARATOR = re.compile(r"(?<=\d)[.,\u066b\u066c](?=\d)")
+
+
 def char_classes(text: str) -> str:
     """``text`` with every character replaced by its class code (SPACE, WORD or PUNCT)."""
     table = _CHAR_CLASS
@@ -36,7 +47,14 @@ def char_classes(text: str) -> str:
             table[ord(char)] = PUNCT
         else:
             table[ord(char)] = WORD
-    return text.translate(table)
+    classes = text.translate(table)
+    separators = [m.start() for m in _NUMBER_SEPARATOR.finditer(text)]
+    if not separators:
+        return classes
+    chars = list(classes)
+    for i in separators:
+        chars[i] = WORD
+    return "".join(chars)
 
 
 def word_bounds(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

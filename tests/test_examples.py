@@ -165,3 +165,18 @@ def test_split_words_keeps_clitics_and_splits_punctuation():
     assert [text[s:e] for s, e in split_words(text)] == [
         "واصل", "طيران", "التحالف", "،", "حقل", '"', "التنك", "النفطي", '"', "27", "غارة",
         "-", "الذي"]
+
+
+def test_a_number_with_separators_is_one_word(tokenizer):
+    """10.684 is one word (one COUNT, not 10 and 684); a dot or comma elsewhere still is a
+    word of its own; the number's sub-words stay inside it."""
+    text = "دمر 10.684 هدفا و1,200 آلية و١٠٫٥ طن. عام 2017، ثم 3.Then"
+    assert [text[s:e] for s, e in split_words(text)] == [
+        "دمر", "10.684", "هدفا", "و1,200", "آلية", "و١٠٫٥", "طن", ".", "عام", "2017", "،",
+        "ثم", "3", ".", "Then"]
+    from model.features import featurize
+
+    item = featurize(tokenizer, [text])[0]
+    assert item.words == split_words(text)
+    start, end = item.ranges[1]
+    assert end - start >= 2  # 10 . 684: several sub-words, one word
