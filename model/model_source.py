@@ -25,6 +25,9 @@ def model_source(model: str) -> str:
     if path.exists():
         if not path.is_dir():
             raise ModelSourceError(f"--model {model} is a file; give the model directory")
+        if not (path / "config.json").is_file():  # found here, not in a Ray actor later
+            raise ModelSourceError(f"model directory {model} holds no config.json: not a "
+                                   "saved model (train.py saves one in OUT_DIR/best)")
         return str(path)
     if model.startswith((".", "/", "~")) or model.count("/") != 1 or model.endswith("/"):
         raise ModelSourceError(f"model directory not found: {model}")

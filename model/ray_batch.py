@@ -36,16 +36,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import itertools
 import json
 import os
 import posixpath
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from annotation.articles import MAX_LINE_BYTES, ArticleReader, iter_lines
+from annotation.articles import (MAX_LINE_BYTES, ArticleReader, InputError, article_files,
+                                 iter_lines)
 
 from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary, UsageError,
                     _lock, encode_line, extract_records, records_of)
@@ -86,6 +89,20 @@ def _metas(batch: Any) -> list[dict[str, Any]]:
             for i in range(batch.num_rows)]
 
 
+class _GzipStream(gzip.GzipFile):
+    """A gzip reader that also closes the stream it reads (``GzipFile`` leaves it open)."""
+
+    def __init__(self, raw: Any):
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def _datasource_class() -> type:
     """Defined lazily so that importing this module does not import Ray."""
     from ray.data.datasource import FileBasedDatasource
@@ -101,6 +118,14 @@ def _datasource_class() -> type:
             super().__init__(paths, **kwargs)
             self.max_chars = max_chars
 
+        def _open_input_source(self, filesystem: Any, path: str, **open_args: Any) -> Any:
+            """A ``.gz`` is decompressed here with Python's gzip, read with ``read1``, as
+            the local engine reads it: Arrow's decompressing stream failed on a truncated
+            file before giving back any of its complete lines."""
+            if not path.lower().endswith(".gz"):
+                return super()._open_input_source(filesystem, path, **open_args)
+            return _GzipStream(filesystem.open_input_stream(path, compression=None))
+
         def _read_stream(self, f: Any, path: str) -> Iterator[Any]:
             name = posixpath.basename(path)
             summary = Summary()
@@ -110,7 +135,8 @@ def _datasource_class() -> type:
                 items = iter([reader.text_file(name, data if len(data) <= MAX_LINE_BYTES
                                                else None)])
             else:
-                items = reader.lines(path, iter_lines(f.read, block=1 << 16), folder=True)
+                read = f.read1 if isinstance(f, gzip.GzipFile) else f.read
+                items = reader.lines(path, iter_lines(read, block=1 << 16), folder=True)
             chunk: list[Record] = []
             chars = 0
             for rec in records_of(items, reader, summary, folder=True, counter=counter):
@@ -323,12 +349,19 @@ def run_ray(
         id_column="id", checkpoint_path=checkpoint,
         delete_checkpoint_on_success=False)  # kept: a rerun after success must skip all
     ctx.enable_progress_bars = False
-    if input_path.lower().endswith(".parquet") or (
-            _is_local(input_path) and Path(input_path).is_dir()
-            and any(Path(input_path).glob("*.parquet"))):
-        ds = ray.data.read_parquet(input_path)
-        names = ds.schema().names
-        ds = ds.select_columns(["id", "text"] + [k for k in META_KEYS if k in names])
+    if _is_parquet(input_path):
+        import pyarrow as pa
+
+        schema = ray.data.read_parquet(input_path).schema().base_schema
+        if "id" not in schema.names or "text" not in schema.names:
+            raise UsageError(f"{input_path}: Parquet input needs the columns 'id' and 'text' "
+                             f"(it has {', '.join(schema.names)})")
+        columns = ["id", "text"] + [k for k in META_KEYS if k in schema.names]
+        # ids are read as strings: Ray's checkpoint compares them with the (string) ids
+        # written, and an integer id column made every rerun fail
+        read_as = pa.schema([pa.field("id", pa.string())]
+                            + [schema.field(c) for c in columns[1:]])
+        ds = ray.data.read_parquet(input_path, columns=columns, schema=read_as)
     else:
         ds = ray.data.read_datasource(GharaLinesDatasource(input_path, max_chars_per_batch))
     ds = ds.map_batches(
@@ -360,24 +393,46 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
     """``--engine ray`` from ``model.batch``'s command line; exit codes as there. Local
     paths are checked (and a local output folder locked) before Ray starts."""
     output = args.output
+    if args.actors < 0:
+        raise UsageError(f"--actors must be 0 (one per GPU, else 1) or more, got {args.actors}")
     records = _records_folder(output, args.records) if args.records else None
+    inputs: str | list[str] = args.input
+    skipped: list[str] = []
     with contextlib.ExitStack() as stack:
         if _is_local(output):
-            out = Path(output.removeprefix("file://"))
+            # one folder, one checkpoint, however it is named (relative, through a symlink)
+            out = Path(output.removeprefix("file://")).resolve()
+            output = str(out)
             if out.exists() and not out.is_dir():
-                raise UsageError(f"--output {output} is a file; with --engine ray it is a folder")
+                raise UsageError(f"--output {args.output} is a file; with --engine ray it is "
+                                 "a folder")
             if _is_local(args.input):
                 src = Path(args.input.removeprefix("file://"))
                 if not src.exists():
                     raise UsageError(f"input not found: {args.input}")
-                if src.resolve() == out.resolve() or src.resolve() in out.resolve().parents:
-                    raise UsageError(f"--output {output} is inside the input {args.input}")
+                src = src.resolve()
+                if src == out or src in out.parents or out in src.parents:
+                    raise UsageError(f"--output {args.output} and the input {args.input} "
+                                     "overlap (one inside the other); choose another --output")
+                inputs, skipped = local_inputs(src)
             try:
-                out.parent.mkdir(parents=True, exist_ok=True)
+                out.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=out):
+                    pass
             except OSError as err:
-                raise UsageError(f"cannot create the folder of --output {output}: "
+                raise UsageError(f"cannot write into --output {args.output}: "
                                  f"{err.strerror}") from None
             stack.enter_context(contextlib.closing(_lock(out)))  # one job per output folder
+            if records is not None:
+                rec = out / records
+                if rec.exists() and not rec.is_dir():
+                    raise UsageError(f"--records {args.records} is a file; it is a folder")
+                done = committed(output.rstrip("/") + ".checkpoint")
+                if not rec.exists() and done:
+                    raise UsageError(
+                        f"--records {args.records} does not exist but the job in --output "
+                        f"{args.output} already did {done} articles, whose records would be "
+                        "missing; use a new --output (or rerun without --records)")
         if _is_local(args.model):  # a missing local model is reported before Ray starts
             try:
                 model_source(args.model)
@@ -387,14 +442,70 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
             import ray  # noqa: F401
         except ImportError:
             raise UsageError('--engine ray needs Ray: pip install -e ".[ray]"') from None
-        summary = run_ray(args.model, args.input, output, actors=args.actors,
+        summary = run_ray(args.model, inputs, output, actors=args.actors,
                           device=args.device, batch_size=args.batch_size,
                           max_chars_per_batch=args.max_chars_per_batch,
                           output_format=args.output_format, record_format=args.format,
                           model_version=model_version, threads=args.threads, records=records)
+    summary.skipped_files = skipped
     for line in summary.report():
         print(line, flush=True)
     return EXIT_RECORD_ERRORS if summary.errors else EXIT_OK
+
+
+def _is_parquet(inputs: str | list[str]) -> bool:
+    items = [inputs] if isinstance(inputs, str) else inputs
+    if len(items) == 1 and _is_local(items[0]) and Path(items[0]).is_dir():
+        return any(Path(items[0]).glob("*.parquet"))
+    return all(str(i).lower().endswith(".parquet") for i in items)
+
+
+def _check_parquet_ids(files: list[str]) -> None:
+    """Refuse local Parquet files whose footer counts null ids: Ray's checkpoint cannot
+    compare a null id, so such a job could never be resumed (and its id would be 'None')."""
+    import pyarrow.parquet as pq
+
+    for file in files:
+        try:
+            meta = pq.read_metadata(file)
+        except Exception as err:  # noqa: BLE001 - any unreadable footer is one line
+            raise UsageError(f"{file}: not a readable Parquet file ({err})") from None
+        names = meta.schema.names
+        if "id" not in names:
+            continue  # said (with the columns it has) when the job reads it
+        column = names.index("id")
+        nulls = 0
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(column).statistics
+            nulls += stats.null_count if stats is not None and stats.has_null_count else 0
+        if nulls:
+            raise UsageError(f"{file}: {nulls} rows have no id; with --engine ray every row "
+                             "needs one (a resumed job skips rows by id)")
+
+
+def local_inputs(path: Path) -> tuple[str | list[str], list[str]]:
+    """What Ray reads of a local input, and the folder entries skipped: a file as given; of a
+    folder, its Parquet files, or else exactly the files the local engine reads
+    (``annotation.articles.article_files``: not Ray's own listing, which recurses into
+    subfolders, reads ``.json`` files and skips names starting with ``_`` or ``.``). A folder
+    with both Parquet and JSON-lines files is refused: one reader reads the whole job."""
+    if not path.is_dir():
+        if path.name.lower().endswith(".parquet"):
+            _check_parquet_ids([str(path)])
+        return str(path), []
+    parquet = sorted(str(p) for p in path.iterdir()
+                     if p.is_file() and p.name.lower().endswith(".parquet"))
+    try:
+        files, skipped = article_files(path)
+    except InputError as err:
+        if parquet:
+            _check_parquet_ids(parquet)
+            return parquet, []
+        raise UsageError(str(err)) from None
+    if parquet:
+        raise UsageError(f"{path} holds both .parquet and .jsonl/.txt files; give them as two "
+                         "inputs (two jobs)")
+    return [str(f) for f in files], skipped
 
 
 def _records_folder(output: str, records: str) -> str:

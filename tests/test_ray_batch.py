@@ -140,7 +140,7 @@ def test_ray_engine_user_errors_come_before_ray_starts(tmp_path):
     a_file.write_text("", encoding="utf-8")
     for output, fragment, extra in (
             (a_file, "is a file; with --engine ray it is a folder", ()),
-            (src / "out", "is inside the input", ()),
+            (src / "out", "overlap (one inside the other)", ()),
             (tmp_path / "out", "must be a folder inside --output",
              ("--records", str(tmp_path / "records")))):
         run = subprocess.run(ray_cmd(tmp_path / "no-model", src, output, *extra), cwd=REPO,
@@ -150,6 +150,35 @@ def test_ray_engine_user_errors_come_before_ray_starts(tmp_path):
     run = subprocess.run(ray_cmd(tmp_path / "no-model", src, tmp_path / "out"), cwd=REPO,
                          env=env(), capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "model directory not found" in run.stderr, run.stderr
+
+
+def test_ray_engine_refuses_inputs_it_would_misread_before_ray_starts(tmp_path):
+    """Checked in the driver, in a second or so: Ray never starts (no model is needed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def refused(src, out, fragment, *extra):
+        run = subprocess.run(ray_cmd(tmp_path / "no-model", src, out, *extra), cwd=REPO,
+                             env=env(), capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+        assert fragment in run.stderr and "Traceback" not in run.stderr
+
+    src = corpus(tmp_path, 12)
+    refused(src, tmp_path / "o1", "--actors must be 0", "--actors", "-1")
+    pq.write_table(pa.table({"id": ["a", None], "text": ["غارة", "قصف"]}), src / "c.parquet")
+    refused(src, tmp_path / "o2", "holds both .parquet and .jsonl/.txt files")
+    refused(src / "c.parquet", tmp_path / "o3", "1 rows have no id")
+    (tmp_path / "empty").mkdir()
+    refused(tmp_path / "empty", tmp_path / "o4", "no .jsonl, .jsonl.gz or .txt files")
+    (tmp_path / "o5").mkdir()
+    (tmp_path / "o5" / "records").write_text("", encoding="utf-8")
+    refused(src / "a.jsonl", tmp_path / "o5", "is a file; it is a folder",
+            "--records", str(tmp_path / "o5" / "records"))
+    refused(src / "a.jsonl", src.parent, "overlap (one inside the other)")  # output holds it
+    refused(src / "a.jsonl", Path("/proc/ghara-out"), "cannot write into --output")
+    run = subprocess.run(ray_cmd(tmp_path / "empty", src / "a.jsonl", tmp_path / "o6"),
+                         cwd=REPO, env=env(), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "holds no config.json" in run.stderr, run.stderr
 
 
 @pytest.mark.slow
@@ -175,3 +204,63 @@ def test_ray_parquet_in_and_out_with_labelstudio_records(tmp_path):
     first = json.loads(rows["p0"]["record"])
     assert first["id"] == "p0" and first["result"] and first["model_version"]
     assert "errors 1" in run.stdout and "events 0" not in run.stdout
+
+
+@pytest.mark.slow
+def test_ray_reads_a_folder_as_the_local_engine_does_and_one_output_has_one_checkpoint(tmp_path):
+    """Names starting with _ or . are read, subfolders and .json files skipped and counted, a
+    truncated .gz gives its complete lines; the same output through a symlink (or a relative
+    path) is the same job: its rerun writes nothing."""
+    import gzip
+
+    from fixtures_model import tiny_model_dir
+
+    texts = [json.loads(x)["text"] for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
+
+    def lines(prefix, n):
+        return "".join(json.dumps({"id": f"{prefix}{i}", "text": texts[i]}, ensure_ascii=False)
+                       + "\n" for i in range(n))
+
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.jsonl").write_text(lines("a", 2), encoding="utf-8")
+    (src / "_b.jsonl").write_text(lines("b", 1), encoding="utf-8")
+    (src / ".c.jsonl").write_text(lines("c", 1), encoding="utf-8")
+    (src / "notes.json").write_text("{}", encoding="utf-8")
+    (src / "sub" / "x.jsonl").write_text(lines("x", 1), encoding="utf-8")
+    packed = gzip.compress(lines("d", 3).encode("utf-8") + lines("e", 40).encode("utf-8"))
+    (src / "d.jsonl.gz").write_bytes(packed[: len(packed) * 2 // 3])  # cut short
+    out = tmp_path / "out"
+    run = subprocess.run(ray_cmd(tiny_model_dir(), src, out), cwd=REPO, env=env(),
+                         capture_output=True, text=True, timeout=400)
+    assert run.returncode == 1, run.stdout + run.stderr  # the truncated file's error row
+    ids = [r["id"] for r in output_records(out)]
+    assert {"a0", "a1", "b0", "c0", "d0", "d1", "d2", "d.jsonl.gz:unreadable"} <= set(ids)
+    assert not {"x0"} & set(ids) and len(ids) == len(set(ids))
+    assert "skipped 2 folder entries" in run.stdout and "notes.json" in run.stdout
+
+    (tmp_path / "link").symlink_to(out)
+    rerun = subprocess.run(ray_cmd(tiny_model_dir(), src, Path("link")), cwd=tmp_path,
+                           env=env(), capture_output=True, text=True, timeout=400)
+    assert "records written 0" in rerun.stdout, rerun.stdout + rerun.stderr
+    assert [r["id"] for r in output_records(out)] == ids
+    assert not (tmp_path / "link.checkpoint").exists()
+
+
+@pytest.mark.slow
+def test_ray_parquet_with_integer_ids_resumes(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fixtures_model import tiny_model_dir
+
+    texts = [json.loads(x)["text"] for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [101, 102, 103], "text": texts[:3], "extra": [1, 2, 3]}), src)
+    out = tmp_path / "out"
+    first = subprocess.run(ray_cmd(tiny_model_dir(), src, out), cwd=REPO, env=env(),
+                           capture_output=True, text=True, timeout=400)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert sorted(r["id"] for r in output_records(out)) == ["101", "102", "103"]
+    again = subprocess.run(ray_cmd(tiny_model_dir(), src, out), cwd=REPO, env=env(),
+                           capture_output=True, text=True, timeout=400)
+    assert again.returncode == 0 and "skipped as done 3" in again.stdout, again.stdout + again.stderr
