@@ -511,7 +511,7 @@ def _default_gazetteer() -> Gazetteer:
     if path is not None:
         try:
             return Gazetteer.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # missing, unreadable or not ours: build it (and write it anew)
     gazetteer = _build_default()
     if path is not None:
@@ -555,12 +555,16 @@ def _write_atomically(path: Path, text: str) -> None:
     written is only a slower start, never an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                         prefix=path.name, suffix=".tmp", delete=False) as tmp:
+        tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                          prefix=path.name, suffix=".tmp", delete=False)
+    except OSError:
+        return
+    try:
+        with tmp:
             tmp.write(text)
         os.replace(tmp.name, path)
     except OSError:
-        with contextlib.suppress(OSError, NameError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp.name)
 
 
