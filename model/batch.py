@@ -366,6 +366,7 @@ def repair_output(path: str | Path, is_record: Any = _is_record) -> Resume:
                 good_end += len(raw)
                 if not complete:  # blank last line: the next record must start a line
                     _append_newline(path)
+                    resume.repaired = f"added the missing newline after line {number} of {path}"
                 continue
             try:
                 obj = json.loads(raw)

@@ -236,6 +236,7 @@ def test_output_repair_keeps_a_blank_last_line_apart_and_drops_nan(tmp_path):
     assert [x["id"] for x in lines] == ["old", "n1", "n2"]
     assert "'date' nan is not a JSON value: dropped" in lines[1]["note"]
     assert summary.dropped_values == 2 and summary.exit_code == EXIT_OK
+    assert summary.repaired == f"added the missing newline after line 2 of {out}"
     assert any("2 NaN/Infinity field values dropped" in line for line in summary.report())
 
 
