@@ -454,9 +454,8 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
 
 
 def _is_parquet(inputs: str | list[str]) -> bool:
+    """Parquet input: a ``.parquet`` path, or the files :func:`local_inputs` listed."""
     items = [inputs] if isinstance(inputs, str) else inputs
-    if len(items) == 1 and _is_local(items[0]) and Path(items[0]).is_dir():
-        return any(Path(items[0]).glob("*.parquet"))
     return all(str(i).lower().endswith(".parquet") for i in items)
 
 
