@@ -80,6 +80,7 @@ from torch.nn import functional as F
 
 from annotation.schema import SCHEMA, Schema
 
+from .bilstm import run_bilstm
 from .config import MODEL_CONFIG_NAME as CONFIG_NAME
 from .config import HeadConfig
 from .crf import TagTransitions, word_positions
@@ -545,29 +546,6 @@ def _segment_max_blocked(
     return torch.where(touched.unsqueeze(1), acc, out)
 
 
-class _one_cpu_thread:
-    """Run the block with one intra-op CPU thread (inference on CPU only), then restore.
-
-    Why: the BiLSTM is hundreds of tiny sequential steps (a ``[batch, 128] x [128, 512]``
-    product each); splitting each over several threads buys nothing and costs a thread
-    handshake per step, which on a busy machine stalls for a whole scheduler slice -- the
-    LSTM then took as long as the encoder (bench/infer_speed.py; 4x faster on one thread on 2
-    shared cores). The setting is process-wide: another Python thread running torch at the
-    same moment also gets one thread for that time."""
-
-    def __init__(self, device: torch.device, grad: bool):
-        self.active = device.type == "cpu" and not grad and torch.get_num_threads() > 1
-
-    def __enter__(self) -> None:
-        if self.active:
-            self.threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.active:
-            torch.set_num_threads(self.threads)
-
-
 class JointModel(nn.Module):
     """Encoder + word-level BIO tagger + SpERT-style relation head (see module docstring)."""
 
@@ -693,14 +671,7 @@ class JointModel(nn.Module):
             hidden = torch.cat([hidden, emb.to(hidden.dtype)], dim=-1)
         if self.lstm is not None:
             lengths = torch.tensor([max(n, 1) for n in windows.lengths])
-            packed = nn.utils.rnn.pack_padded_sequence(
-                hidden, lengths, batch_first=True, enforce_sorted=False
-            )
-            with _one_cpu_thread(hidden.device, torch.is_grad_enabled()):
-                out, _ = self.lstm(packed)
-            hidden, _ = nn.utils.rnn.pad_packed_sequence(
-                out, batch_first=True, total_length=hidden.size(1)
-            )
+            hidden = run_bilstm(self.lstm, hidden, lengths)
         return hidden
 
     def tag_logits(self, features: torch.Tensor) -> torch.Tensor:
