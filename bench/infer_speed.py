@@ -210,8 +210,9 @@ def bare_forward(
                 if not seqs:
                     continue
                 windows = model.window_batch(seqs).to(model.device)
-                if features:
-                    model.features(windows)
+                if features:  # cue classes all "none": the same work, for timing only
+                    width = windows.gather_index.size(1)
+                    model.features(windows, model.cue_batch([[]] * len(seqs), width))
                 else:
                     encode_windows(model.encoder, windows)
     return run

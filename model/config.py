@@ -79,6 +79,10 @@ class HeadConfig:
     #: tagger: a linear-chain CRF (learned tag-to-tag scores, trained on whole sequences;
     #: ``model.crf``) instead of independent per-word decisions under the BIO constraints
     crf: bool = False
+    #: size of an embedding of each word's casualty cue class (``model.cues``: none /
+    #: killed / injured from a small lexicon) joined to the sub-word features before the
+    #: BiLSTM, tagger and relation head; 0 = off
+    cue_dim: int = 0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":
@@ -318,6 +322,8 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         raise ConfigError(f"{source}: mention_replace must be in [0, 1] (0 = off)")
     if cfg.rel_window < 0:
         raise ConfigError(f"{source}: rel_window must be >= 0 (0 = off), got {cfg.rel_window!r}")
+    if cfg.cue_dim < 0:
+        raise ConfigError(f"{source}: cue_dim must be >= 0 (0 = off), got {cfg.cue_dim!r}")
     if cfg.init_from is not None and cfg.schema_file is not None:
         training_schema(cfg, source)  # refuses a schema_file that differs from the model's
     if cfg.init_from is None:  # a new model gets SCHEMA or schema_file's (model.training)

@@ -34,6 +34,7 @@ from annotation.paragraphs import split_paragraphs
 from annotation.schema import SCHEMA, Schema
 from annotation.words import char_classes, split_words, word_bounds
 
+from .cues import subword_cues
 from .preprocess import WordPreprocessor
 
 #: label of a sub-word the tagger's loss ignores (not the first sub-word of a word)
@@ -55,6 +56,8 @@ class Featurized:
     #: ``[first, last + 1)`` sub-word range per word, ``(-1, -1)`` for a word without any,
     #: as an ``[n_words, 2]`` array (``word_subword_ranges``)
     ranges: np.ndarray
+    #: the casualty cue class of each sub-word's word (``model.cues``; 0 for none)
+    cues: np.ndarray
 
 
 class _quiet_length_warning:
@@ -134,7 +137,8 @@ def featurize(
             continue
         word_ids = all_word_ids[k]
         ranges = word_subword_ranges(word_ids, len(words[k]))
-        items.append(Featurized(i, text, words[k], list(all_ids[k]), word_ids, ranges))
+        cues = subword_cues(text, words[k], word_ids)
+        items.append(Featurized(i, text, words[k], list(all_ids[k]), word_ids, ranges, cues))
     return items
 
 
@@ -233,6 +237,7 @@ def build_paragraph_examples(
         words = item.words if item else split_words(paragraph.text)
         input_ids = item.input_ids if item else []
         word_ids = item.word_ids.tolist() if item else []
+        cues = item.cues.tolist() if item else []
         targets = paragraph_targets(paragraph, words, schema)
         labels, seen = [], set()
         for word in word_ids:
@@ -250,6 +255,7 @@ def build_paragraph_examples(
                 "text": paragraph.text,
                 "input_ids": input_ids,
                 "word_ids": word_ids,
+                "cues": cues,
                 "words": [list(w) for w in words],
                 "word_tags": targets.word_tags,
                 "labels": labels,

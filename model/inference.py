@@ -92,7 +92,8 @@ def _predict_batch(
     device = model.device
     label_index = {lab: i for i, lab in enumerate(schema.entity_labels)}
     windows = model.window_batch([it.input_ids for it in batch]).to(device)
-    features = model.features(windows)
+    cues = model.cue_batch([it.cues for it in batch], windows.gather_index.size(1))
+    features = model.features(windows, cues)
     word_ranges = [it.ranges for it in batch]
 
     # spans per paragraph: (word_start, word_end, label_index) + the Span objects

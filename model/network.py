@@ -84,6 +84,7 @@ from .bilstm import run_bilstm
 from .config import MODEL_CONFIG_NAME as CONFIG_NAME
 from .config import HeadConfig
 from .crf import TagTransitions, word_positions
+from .cues import CUE_CLASSES
 from .decoding import transition_constraints
 from .encoding import WindowBatch, encode_windows, make_window_batch
 from .features import IGNORE_INDEX, word_subword_ranges
@@ -591,10 +592,16 @@ class JointModel(nn.Module):
             )
         if heads.rel_window < 0:
             raise ValueError(f"rel_window must be >= 0 (0 = off), got {heads.rel_window}")
+        if heads.cue_dim < 0:
+            raise ValueError(f"cue_dim must be >= 0 (0 = off), got {heads.cue_dim}")
         hidden = encoder.config.hidden_size
         feat = hidden
         if heads.concat_embeddings:
             feat += encoder.get_input_embeddings().embedding_dim
+        self.cue_embedding = None
+        if heads.cue_dim > 0:
+            self.cue_embedding = nn.Embedding(len(CUE_CLASSES), heads.cue_dim)
+            feat += heads.cue_dim
         self.lstm = None
         if heads.lstm_hidden > 0:
             self.lstm = nn.LSTM(feat, heads.lstm_hidden, batch_first=True, bidirectional=True)
@@ -663,12 +670,30 @@ class JointModel(nn.Module):
             tok.pad_token_id,
         )
 
-    def features(self, windows: WindowBatch) -> torch.Tensor:
-        """Sub-word features ``[B, N, feature_dim]`` from one encoder pass over the windows."""
+    def cue_batch(self, cue_lists: Sequence[Sequence[int]], width: int) -> torch.Tensor | None:
+        """The sub-words' casualty cue classes (``Featurized.cues`` / example ``"cues"``)
+        as a ``[B, width]`` tensor for :meth:`features`; None when the model has no cues."""
+        if self.cue_embedding is None:
+            return None
+        cues = torch.zeros((len(cue_lists), width), dtype=torch.long)
+        for b, row in enumerate(cue_lists):
+            if len(row):
+                cues[b, : len(row)] = torch.as_tensor(np.asarray(row, dtype=np.int64))
+        return cues
+
+    def features(self, windows: WindowBatch, cues: torch.Tensor | None = None) -> torch.Tensor:
+        """Sub-word features ``[B, N, feature_dim]`` from one encoder pass over the windows.
+
+        ``cues``: :meth:`cue_batch` of the same sequences, required when ``cue_dim`` > 0."""
         hidden = encode_windows(self.encoder, windows)
         if self.heads.concat_embeddings:
             emb = self.encoder.get_input_embeddings()(windows.token_ids)
             hidden = torch.cat([hidden, emb.to(hidden.dtype)], dim=-1)
+        if self.cue_embedding is not None:
+            if cues is None:
+                raise ValueError("this model reads casualty cues (cue_dim > 0): pass cues")
+            cue = self.cue_embedding(cues.to(hidden.device)[:, : hidden.size(1)])
+            hidden = torch.cat([hidden, cue.to(hidden.dtype)], dim=-1)
         if self.lstm is not None:
             lengths = torch.tensor([max(n, 1) for n in windows.lengths])
             hidden = run_bilstm(self.lstm, hidden, lengths)
@@ -746,17 +771,24 @@ class JointModel(nn.Module):
             max_distance=self.heads.max_pair_distance,
             window=self.heads.rel_window,
         )
-        return {"windows": windows, "labels": labels, "relations": rel}
+        cues = None
+        if self.cue_embedding is not None:
+            cues = self.cue_batch([ex["cues"] for ex in examples], n)
+        return {"windows": windows, "labels": labels, "relations": rel, "cues": cues}
 
     @staticmethod
     def batch_to(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:
         return {k: (v.to(device) if hasattr(v, "to") else v) for k, v in batch.items()}
 
     def forward(
-        self, windows: WindowBatch, labels: torch.Tensor, relations: RelationInputs
+        self,
+        windows: WindowBatch,
+        labels: torch.Tensor,
+        relations: RelationInputs,
+        cues: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Losses for a training batch (``**model.collate(examples)``, moved to the device)."""
-        features = self.features(windows)
+        features = self.features(windows, cues)
         logits = self.tag_logits(features)
         if self.crf is not None:
             positions, mask = word_positions(labels, IGNORE_INDEX)
