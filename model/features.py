@@ -56,8 +56,9 @@ class Featurized:
     #: ``[first, last + 1)`` sub-word range per word, ``(-1, -1)`` for a word without any,
     #: as an ``[n_words, 2]`` array (``word_subword_ranges``)
     ranges: np.ndarray
-    #: the casualty cue class of each sub-word's word (``model.cues``; 0 for none)
-    cues: np.ndarray
+    #: the casualty cue class of each sub-word's word (``model.cues``; 0 for none); None
+    #: unless asked for (``featurize(..., cues=True)``: a model with ``cue_dim`` > 0)
+    cues: np.ndarray | None = None
 
 
 class _quiet_length_warning:
@@ -104,13 +105,17 @@ def word_subword_ranges(word_ids: Sequence[int] | np.ndarray, n_words: int) -> n
 
 
 def featurize(
-    tokenizer: Any, texts: Sequence[str], preprocess: WordPreprocessor | None = None
+    tokenizer: Any,
+    texts: Sequence[str],
+    preprocess: WordPreprocessor | None = None,
+    cues: bool = False,
 ) -> list[Featurized]:
     """Words and sub-words of every text that has at least one word and one sub-word.
 
     ``preprocess``: the backbone's per-word preprocessing (``JointModel.word_preprocessor``),
-    ``None`` for a raw-text backbone. Texts without words or sub-words are left out; the
-    others come back in input order, each with its ``index``.
+    ``None`` for a raw-text backbone. ``cues``: also each sub-word's casualty cue class
+    (``model.cues``), for a model with ``cue_dim`` > 0. Texts without words or sub-words are
+    left out; the others come back in input order, each with its ``index``.
     """
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError("ghara needs a fast tokenizer (offset mapping); got a slow one")
@@ -137,8 +142,8 @@ def featurize(
             continue
         word_ids = all_word_ids[k]
         ranges = word_subword_ranges(word_ids, len(words[k]))
-        cues = subword_cues(text, words[k], word_ids)
-        items.append(Featurized(i, text, words[k], list(all_ids[k]), word_ids, ranges, cues))
+        cue_ids = subword_cues(text, words[k], word_ids) if cues else None
+        items.append(Featurized(i, text, words[k], list(all_ids[k]), word_ids, ranges, cue_ids))
     return items
 
 
@@ -215,9 +220,10 @@ def encode_paragraph(
     tokenizer: Any,
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
+    cues: bool = False,
 ) -> dict[str, Any]:
     """One training example for one paragraph (see docs/CONTRACTS.md)."""
-    return build_paragraph_examples([paragraph], tokenizer, schema, preprocess)[0]
+    return build_paragraph_examples([paragraph], tokenizer, schema, preprocess, cues)[0]
 
 
 def build_paragraph_examples(
@@ -225,19 +231,22 @@ def build_paragraph_examples(
     tokenizer: Any,
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
+    cues: bool = False,
 ) -> list[dict[str, Any]]:
-    """Training examples of ``paragraphs``, one each, in order, featurised in one call.
+    """Training examples of ``paragraphs``, one each, in order, featurised in one call
+    (``cues``: with each sub-word's casualty cue class, key ``"cues"``; else ``None``).
 
     A paragraph without words or sub-words gets an example with no sub-words (training
     leaves it out; evaluation still counts its gold spans)."""
-    items = {it.index: it for it in featurize(tokenizer, [p.text for p in paragraphs], preprocess)}
+    texts = [p.text for p in paragraphs]
+    items = {it.index: it for it in featurize(tokenizer, texts, preprocess, cues)}
     examples = []
     for i, paragraph in enumerate(paragraphs):
         item = items.get(i)
         words = item.words if item else split_words(paragraph.text)
         input_ids = item.input_ids if item else []
         word_ids = item.word_ids.tolist() if item else []
-        cues = item.cues.tolist() if item else []
+        cue_ids = (item.cues.tolist() if item else []) if cues else None
         targets = paragraph_targets(paragraph, words, schema)
         labels, seen = [], set()
         for word in word_ids:
@@ -255,7 +264,7 @@ def build_paragraph_examples(
                 "text": paragraph.text,
                 "input_ids": input_ids,
                 "word_ids": word_ids,
-                "cues": cues,
+                "cues": cue_ids,
                 "words": [list(w) for w in words],
                 "word_tags": targets.word_tags,
                 "labels": labels,
@@ -271,8 +280,9 @@ def build_examples(
     tokenizer: Any,
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
+    cues: bool = False,
 ) -> list[dict[str, Any]]:
-    """Training examples of every paragraph of ``documents`` (``preprocess``: the model's
-    ``word_preprocessor``, so examples match what inference feeds the model)."""
+    """Training examples of every paragraph of ``documents`` (``preprocess`` and ``cues``:
+    the model's, so examples match what inference feeds the model)."""
     paragraphs = [p for doc in documents for p in split_paragraphs(doc)]
-    return build_paragraph_examples(paragraphs, tokenizer, schema, preprocess)
+    return build_paragraph_examples(paragraphs, tokenizer, schema, preprocess, cues)

@@ -69,7 +69,8 @@ def predict_paragraphs(
         for i, spans in enumerate(gold_spans):
             results[i].spans = list(spans)
             results[i].span_scores = [1.0] * len(spans)
-    items = featurize(model.tokenizer, texts, model.word_preprocessor)
+    items = featurize(model.tokenizer, texts, model.word_preprocessor,
+                      cues=model.cue_embedding is not None)
     items.sort(key=lambda it: len(it.input_ids), reverse=True)
     was_training = model.training
     model.eval()

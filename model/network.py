@@ -657,7 +657,8 @@ class JointModel(nn.Module):
         schema and preprocessing: ``model.features.build_examples``)."""
         from .features import build_examples
 
-        return build_examples(documents, self.tokenizer, self.schema, self.word_preprocessor)
+        return build_examples(documents, self.tokenizer, self.schema, self.word_preprocessor,
+                              cues=self.cue_embedding is not None)
 
     def window_batch(self, sequences: Sequence[Sequence[int]]) -> WindowBatch:
         tok = self.tokenizer
@@ -675,6 +676,8 @@ class JointModel(nn.Module):
         as a ``[B, width]`` tensor for :meth:`features`; None when the model has no cues."""
         if self.cue_embedding is None:
             return None
+        if any(row is None for row in cue_lists):
+            raise ValueError("this model reads casualty cues: featurize them (cues=True)")
         cues = torch.zeros((len(cue_lists), width), dtype=torch.long)
         for b, row in enumerate(cue_lists):
             if len(row):

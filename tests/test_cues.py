@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from _ghara_tiny import TINY_CONFIG, tiny_backbone
-from annotation.documents import Paragraph
+from annotation.documents import Document, Paragraph
 from model.config import ConfigError, HeadConfig
 from model.cues import CUE_CLASSES, word_cue
 from model.features import encode_paragraph, featurize
@@ -35,7 +35,8 @@ def test_featurize_gives_every_subword_its_words_cue():
     from model.backbone import load_backbone
 
     _, tokenizer = load_backbone(tiny_backbone())
-    (item,) = featurize(tokenizer, [TEXT])
+    assert featurize(tokenizer, [TEXT])[0].cues is None  # only when asked for
+    (item,) = featurize(tokenizer, [TEXT], cues=True)
     assert len(item.cues) == len(item.input_ids)
     for sub, word in enumerate(item.word_ids.tolist()):
         start, end = item.words[word]
@@ -55,8 +56,11 @@ def test_a_model_with_cues_reads_them_trains_and_keeps_them_when_saved(backbone,
     encoder, tokenizer = backbone
     torch.manual_seed(0)
     model = JointModel(encoder, tokenizer, HeadConfig(rel_hidden=16, lstm_hidden=8, cue_dim=4))
-    ex = encode_paragraph(Paragraph("d", 0, 0, TEXT), tokenizer)
+    ex = encode_paragraph(Paragraph("d", 0, 0, TEXT), tokenizer, cues=True)
     assert any(ex["cues"]) and len(ex["cues"]) == len(ex["input_ids"])
+    assert model.examples([Document("d", TEXT)])[0]["cues"] == ex["cues"]  # the model's own
+    with pytest.raises(ValueError, match="cues=True"):  # examples made without them
+        model.collate([encode_paragraph(Paragraph("d", 0, 0, TEXT), tokenizer)])
     batch = model.collate([ex])
     assert batch["cues"].shape == batch["labels"].shape
     model(**batch)["loss"].backward()
