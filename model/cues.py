@@ -8,9 +8,10 @@ The class of each word from a small lexicon is given to the model as one more in
 (``HeadConfig.cue_dim``): a cue no amount of training data has to teach. Torch-free; the
 per-sub-word array comes from ``model.features.featurize``.
 
-The lexicon matches the start of a word after its diacritics and tatweel are removed, its
-alef forms unified (أ إ آ ٱ -> ا) and, failing a match of the whole word, after the
-clitics a word can start with (و ف, then ب ل ك and the article: ال بال كال لل).
+The lexicon matches the start of a word in the form ``model.numbers.normalize_word`` gives
+it (no diacritics or tatweel, bare alef, ي for ى, ه for ة) and, failing a match of the whole
+word, after the clitics a word can start with (و ف, then ب ل ك and the article: ال بال كال
+لل).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import re
 from functools import lru_cache
 
 import numpy as np
+
+from .numbers import normalize_word
 
 __all__ = ["CUE_CLASSES", "subword_cues", "word_cue"]
 
@@ -29,12 +32,10 @@ _KILLED = ("قتيل", "قتلى", "قتل", "مقتل", "مقتول", "يقتل
            "مصرع", "حتف", "وفاة", "وفيات", "توفي", "جثث", "جثة", "جثمان")
 _INJURED = ("جريح", "جرحى", "جرح", "جراح", "جروح", "مجروح", "اصاب", "اصيب", "مصاب", "يصاب",
             "تصاب")
-_PATTERNS = (
-    (1, re.compile("^(?:" + "|".join(_KILLED) + ")")),
-    (2, re.compile("^(?:" + "|".join(_INJURED) + ")")),
+_PATTERNS = tuple(
+    (cue, re.compile("^(?:" + "|".join(normalize_word(stem) for stem in stems) + ")"))
+    for cue, stems in ((1, _KILLED), (2, _INJURED))
 )
-_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")  # harakat, dagger alef, tatweel
-_ALEF = str.maketrans("أإآٱ", "اااا")
 _CLITICS = re.compile("^[وف]?(?:[بك]?ال|لل|[بلك])?")
 
 
@@ -48,7 +49,7 @@ def _match(form: str) -> int:
 @lru_cache(maxsize=1 << 16)
 def word_cue(word: str) -> int:
     """The cue class of one word: an index into :data:`CUE_CLASSES` (0: none)."""
-    form = _MARKS.sub("", word).translate(_ALEF)
+    form = normalize_word(word)
     cue = _match(form)
     if cue:
         return cue
