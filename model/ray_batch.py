@@ -304,6 +304,11 @@ def LinesSink(path: str, output_format: str = "jsonl", records: str | None = Non
     return sink
 
 
+def checkpoint_path(output: str) -> str:
+    """Where the job writing ``output`` keeps its checkpoint: ``OUTPUT.checkpoint``."""
+    return output.rstrip("/") + ".checkpoint"
+
+
 def _is_local(path: str) -> bool:
     return "://" not in path or path.startswith("file://")
 
@@ -342,7 +347,7 @@ def run_ray(
     gpus = int(ray.cluster_resources().get("GPU", 0))
     device = device or ("cuda" if gpus else "cpu")
     actors = actors or max(gpus, 1)
-    checkpoint = checkpoint or output.rstrip("/") + ".checkpoint"
+    checkpoint = checkpoint or checkpoint_path(output)
     done = committed(checkpoint)
     ctx = ray.data.DataContext.get_current()
     ctx.checkpoint_config = CheckpointConfig(
@@ -427,7 +432,7 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
                 rec = out / records
                 if rec.exists() and not rec.is_dir():
                     raise UsageError(f"--records {args.records} is a file; it is a folder")
-                done = committed(output.rstrip("/") + ".checkpoint")
+                done = committed(checkpoint_path(output))
                 if not rec.exists() and done:
                     raise UsageError(
                         f"--records {args.records} does not exist but the job in --output "
