@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import itertools
 import json
@@ -57,6 +58,8 @@ from .model_source import ModelSourceError, model_source
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
 
 COLUMNS = ("id", "text", "error", "note")
+#: Ray's block size in bytes per character of --max-chars-per-batch (Arabic UTF-8)
+BYTES_PER_CHAR = 2
 COUNTS = ("records", "errors", "events", "incidents", "bad_dates")
 
 
@@ -304,6 +307,46 @@ def LinesSink(path: str, output_format: str = "jsonl", records: str | None = Non
     return sink
 
 
+def read_input(input_path: str | list[str], max_chars_per_batch: int) -> Any:
+    """The input as a Ray Dataset of rows ``id, text, error, note, meta`` (JSON lines, .txt)
+    or ``id, text`` and the article columns (Parquet), in blocks of about
+    ``max_chars_per_batch`` characters: one block is one actor call, as one chunk is in the
+    local engine. Sets the current ``DataContext``'s block size."""
+    import ray
+
+    ctx = ray.data.DataContext.get_current()
+    # blocks (what one actor call extracts) of about max_chars_per_batch characters, as the
+    # local engine's chunks: Ray shapes blocks by their Arrow size in bytes, and an Arabic
+    # letter is 2 bytes of UTF-8
+    ctx.target_max_block_size = BYTES_PER_CHAR * max_chars_per_batch
+    if _is_parquet(input_path):
+        import pyarrow as pa
+
+        schema = ray.data.read_parquet(input_path).schema().base_schema
+        if "id" not in schema.names or "text" not in schema.names:
+            raise UsageError(f"{input_path}: Parquet input needs the columns 'id' and 'text' "
+                             f"(it has {', '.join(schema.names)})")
+        columns = ["id", "text"] + [k for k in META_KEYS if k in schema.names]
+        # ids are read as strings: Ray's checkpoint compares them with the (string) ids
+        # written, and an integer id column made every rerun fail
+        read_as = pa.schema([pa.field("id", pa.string())]
+                            + [schema.field(c) for c in columns[1:]])
+        read = functools.partial(ray.data.read_parquet, input_path, columns=columns,
+                                 schema=read_as)
+    else:
+        read = functools.partial(ray.data.read_datasource,
+                                 GharaLinesDatasource(input_path, max_chars_per_batch))
+    # one read task per file, its blocks not split further: Ray's default cuts the blocks
+    # of a corpus held in few files into more, smaller ones (2,000 articles in one file: 8
+    # blocks of 250), and smaller extraction batches pad more (the actor took about 10 % longer)
+    return read(override_num_blocks=max(1, len(read().input_files())))
+
+
+def _actor_niceness() -> str:
+    """The extractor actors' niceness: ``GHARA_RAY_ACTOR_NICENESS``, default 0."""
+    return os.environ.get("GHARA_RAY_ACTOR_NICENESS", "0")
+
+
 def checkpoint_path(output: str) -> str:
     """Where the job writing ``output`` keeps its checkpoint: ``OUTPUT.checkpoint``."""
     return output.rstrip("/") + ".checkpoint"
@@ -335,6 +378,7 @@ def run_ray(
     from ray.data.checkpoint import CheckpointConfig
 
     start = time.perf_counter()
+    own_cluster = False
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
         # a fresh local cluster: a modest object store, and two CPU slots more than cores,
@@ -343,7 +387,10 @@ def run_ray(
         local = {} if address else {
             "object_store_memory": int(os.environ.get("GHARA_RAY_OBJECT_STORE_BYTES", 1 << 30)),
             "num_cpus": int(os.environ.get("GHARA_RAY_NUM_CPUS", (os.cpu_count() or 1) + 2))}
+        if not address:  # our own cluster: its workers inherit the niceness (see below)
+            os.environ["RAY_worker_niceness"] = _actor_niceness()
         ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+        own_cluster = not address
     gpus = int(ray.cluster_resources().get("GPU", 0))
     device = device or ("cuda" if gpus else "cpu")
     actors = actors or max(gpus, 1)
@@ -354,21 +401,7 @@ def run_ray(
         id_column="id", checkpoint_path=checkpoint,
         delete_checkpoint_on_success=False)  # kept: a rerun after success must skip all
     ctx.enable_progress_bars = False
-    if _is_parquet(input_path):
-        import pyarrow as pa
-
-        schema = ray.data.read_parquet(input_path).schema().base_schema
-        if "id" not in schema.names or "text" not in schema.names:
-            raise UsageError(f"{input_path}: Parquet input needs the columns 'id' and 'text' "
-                             f"(it has {', '.join(schema.names)})")
-        columns = ["id", "text"] + [k for k in META_KEYS if k in schema.names]
-        # ids are read as strings: Ray's checkpoint compares them with the (string) ids
-        # written, and an integer id column made every rerun fail
-        read_as = pa.schema([pa.field("id", pa.string())]
-                            + [schema.field(c) for c in columns[1:]])
-        ds = ray.data.read_parquet(input_path, columns=columns, schema=read_as)
-    else:
-        ds = ray.data.read_datasource(GharaLinesDatasource(input_path, max_chars_per_batch))
+    ds = read_input(input_path, max_chars_per_batch)
     ds = ds.map_batches(
         ExtractBatch,
         fn_constructor_kwargs=dict(model=model, device=device, batch_size=batch_size,
@@ -378,10 +411,11 @@ def run_ray(
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_gpus=1 if device.startswith("cuda") else 0,
         # Ray starts its workers at niceness 15; the extractor actors are the job's work, not
-        # background chores: at 15 they yield to every other process on a shared machine
-        # (GHARA_RAY_ACTOR_NICENESS sets another value)
-        runtime_env={"env_vars": {
-            "RAY_worker_niceness": os.environ.get("GHARA_RAY_ACTOR_NICENESS", "0")}},
+        # background chores: at 15 they yield to every other process on a shared machine.
+        # A cluster this job started has it in its environment; elsewhere a runtime_env
+        # sets it (which costs a fresh worker process: about 1 s more to start the actor)
+        **({} if own_cluster else
+           {"runtime_env": {"env_vars": {"RAY_worker_niceness": _actor_niceness()}}}),
     )
     sink = LinesSink(output, output_format, records)
     ds.write_datasink(sink)

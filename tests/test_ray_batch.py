@@ -264,3 +264,40 @@ def test_ray_parquet_with_integer_ids_resumes(tmp_path):
     again = subprocess.run(ray_cmd(tiny_model_dir(), src, out), cwd=REPO, env=env(),
                            capture_output=True, text=True, timeout=400)
     assert again.returncode == 0 and "skipped as done 3" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_ray_blocks_hold_about_max_chars_of_text_whatever_the_file_count(tmp_path):
+    """One block is one actor call, so blocks are cut at --max-chars-per-batch characters, as
+    the local engine's chunks are: Ray's default split the blocks of a corpus held in one
+    file into more, smaller ones (more padding per encoder batch), or merged them up to
+    128 MiB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import ray
+
+    from model.ray_batch import read_input
+
+    texts = [json.loads(x)["text"] for x in SAMPLE.read_text("utf-8").splitlines() if x.strip()]
+    rows = [{"id": f"d{i}", "text": texts[i % len(texts)]} for i in range(120)]
+    total = sum(len(r["text"]) for r in rows)
+    src = tmp_path / "one.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "one.parquet")
+
+    def block_chars(path, max_chars):
+        ds = read_input(str(path), max_chars)
+        return [sum(map(len, b.column("text").to_pylist()))
+                for b in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=150 << 20)
+    try:
+        for path in (src, tmp_path / "one.parquet"):
+            assert block_chars(path, 2 * total) == [total], path  # one block: not split
+            sizes = block_chars(path, 5000)
+            assert sum(sizes) == total
+            assert 5000 / 2 <= sum(sizes) / len(sizes) <= 5000 * 1.5, (path, sizes)
+            assert max(sizes) <= 5000 * 2, (path, sizes)
+    finally:
+        ray.shutdown()
