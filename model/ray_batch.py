@@ -307,11 +307,17 @@ def LinesSink(path: str, output_format: str = "jsonl", records: str | None = Non
     return sink
 
 
-def read_input(input_path: str | list[str], max_chars_per_batch: int) -> Any:
+def read_input(input_path: str | list[str], max_chars_per_batch: int,
+               separate_tasks: bool = False) -> Any:
     """The input as a Ray Dataset of rows ``id, text, error, note, meta`` (JSON lines, .txt)
     or ``id, text`` and the article columns (Parquet), in blocks of about
     ``max_chars_per_batch`` characters: one block is one actor call, as one chunk is in the
-    local engine. Sets the current ``DataContext``'s block size."""
+    local engine. Sets the current ``DataContext``'s block size.
+
+    Ray fuses a read into the actors that map its blocks, so that each file is read inside
+    the actor that extracts it: nothing crosses the object store, but one file's blocks all
+    go to one actor. ``separate_tasks`` (several actors) keeps the reads apart, as tasks of
+    half a CPU slot, so that the blocks of a corpus held in one file spread over all actors."""
     import ray
 
     ctx = ray.data.DataContext.get_current()
@@ -339,7 +345,8 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int) -> Any:
     # one read task per file, its blocks not split further: Ray's default cuts the blocks
     # of a corpus held in few files into more, smaller ones (2,000 articles in one file: 8
     # blocks of 250), and smaller extraction batches pad more (the actor took about 10 % longer)
-    return read(override_num_blocks=max(1, len(read().input_files())))
+    read = functools.partial(read, override_num_blocks=max(1, len(read().input_files())))
+    return read(ray_remote_args={"num_cpus": 0.5}) if separate_tasks else read()
 
 
 def _actor_niceness() -> str:
@@ -401,14 +408,16 @@ def run_ray(
         id_column="id", checkpoint_path=checkpoint,
         delete_checkpoint_on_success=False)  # kept: a rerun after success must skip all
     ctx.enable_progress_bars = False
-    ds = read_input(input_path, max_chars_per_batch)
+    ds = read_input(input_path, max_chars_per_batch, separate_tasks=actors > 1)
     ds = ds.map_batches(
         ExtractBatch,
         fn_constructor_kwargs=dict(model=model, device=device, batch_size=batch_size,
                                    output_format=record_format, model_version=model_version,
                                    threads=threads, with_records=records is not None),
         batch_size=None, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors),
+        # one block in flight per actor: blocks are seconds of work each, and a queue of
+        # several on the first actor ready left the others idle (2 actors ran as 1)
+        compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
         num_gpus=1 if device.startswith("cuda") else 0,
         # Ray starts its workers at niceness 15; the extractor actors are the job's work, not
         # background chores: at 15 they yield to every other process on a shared machine.

@@ -231,8 +231,9 @@ def test_ray_reads_a_folder_as_the_local_engine_does_and_one_output_has_one_chec
     packed = gzip.compress(lines("d", 3).encode("utf-8") + lines("e", 40).encode("utf-8"))
     (src / "d.jsonl.gz").write_bytes(packed[: len(packed) * 2 // 3])  # cut short
     out = tmp_path / "out"
-    run = subprocess.run(ray_cmd(tiny_model_dir(), src, out), cwd=REPO, env=env(),
-                         capture_output=True, text=True, timeout=400)
+    # two actors: the reads run as tasks of their own (not fused into one actor)
+    run = subprocess.run(ray_cmd(tiny_model_dir(), src, out, "--actors", "2"), cwd=REPO,
+                         env=env(), capture_output=True, text=True, timeout=400)
     assert run.returncode == 1, run.stdout + run.stderr  # the truncated file's error row
     ids = [r["id"] for r in output_records(out)]
     assert {"a0", "a1", "b0", "c0", "d0", "d1", "d2", "d.jsonl.gz:unreadable"} <= set(ids)
@@ -285,8 +286,8 @@ def test_ray_blocks_hold_about_max_chars_of_text_whatever_the_file_count(tmp_pat
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "one.parquet")
 
-    def block_chars(path, max_chars):
-        ds = read_input(str(path), max_chars)
+    def block_chars(path, max_chars, separate_tasks=False):
+        ds = read_input(str(path), max_chars, separate_tasks)
         return [sum(map(len, b.column("text").to_pylist()))
                 for b in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
 
@@ -299,5 +300,6 @@ def test_ray_blocks_hold_about_max_chars_of_text_whatever_the_file_count(tmp_pat
             assert sum(sizes) == total
             assert 5000 / 2 <= sum(sizes) / len(sizes) <= 5000 * 1.5, (path, sizes)
             assert max(sizes) <= 5000 * 2, (path, sizes)
+            assert block_chars(path, 5000, separate_tasks=True) == sizes
     finally:
         ray.shutdown()
