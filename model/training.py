@@ -437,9 +437,14 @@ def _select(run: _Run, epoch: int, metrics: dict[str, Any]) -> tuple[float, bool
             )
     else:
         state["bad_epochs"] += 1
-    if run.cfg.patience > 0 and state["bad_epochs"] >= run.cfg.patience:
+    if _still_stopped(run.cfg.patience, state["bad_epochs"]):
         state["stopped_early"] = True
     return score, improved
+
+
+def _still_stopped(patience: int, bad_epochs: int) -> bool:
+    """Whether ``bad_epochs`` epochs without improvement stop a run (``patience`` 0: never)."""
+    return patience > 0 and bad_epochs >= patience
 
 
 def _log_epoch(run: _Run, record: dict[str, Any], log: Callable) -> None:
@@ -466,6 +471,12 @@ def train_one(cfg: TrainConfig, resume: bool = False) -> dict[str, Any]:
     log = accelerator.print
     run = _prepare(cfg, resume, accelerator, log)
     state = run.state
+    if state["stopped_early"] and not _still_stopped(cfg.patience, state["bad_epochs"]):
+        # patience is free to change on --resume: a longer one (or 0) goes on from there
+        log(f"the checkpoint in {run.out_dir / 'last'} stopped early after "
+            f"{state['bad_epochs']} epochs without improvement; patience {cfg.patience} "
+            "goes on")
+        state["stopped_early"] = False
     if state["stopped_early"]:
         log(f"the checkpoint in {run.out_dir / 'last'} had already stopped early; nothing to do")
     for epoch in range(state["epoch"], cfg.epochs):

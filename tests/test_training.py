@@ -77,6 +77,22 @@ def test_resume_is_exact_with_ema_word_dropout_and_mention_replacement(tmp_path)
     assert "raw_entity_f1" in rows[0] and "raw_relation_f1" in rows[0]
 
 
+def test_resume_with_a_longer_patience_goes_on_after_an_early_stop(tmp_path):
+    """patience may change on --resume: a run stopped early goes on under a longer one (or
+    0), and stays stopped under one it has used up."""
+    common = {"epochs": 4, "lr_encoder": 1e-12, "lr_heads": 1e-12}  # none improves on the 1st
+    first = main(["--config", str(TINY_CONFIG), "--set", *overrides(tmp_path, patience=1, **common)])
+    assert first["epochs_done"] == 2
+    assert json.loads((tmp_path / "last" / "trainer_state.json").read_text())["stopped_early"]
+    same = main(["--config", str(TINY_CONFIG), "--resume",
+                 "--set", *overrides(tmp_path, patience=1, **common)])
+    assert same["epochs_done"] == 2
+    longer = main(["--config", str(TINY_CONFIG), "--resume",
+                   "--set", *overrides(tmp_path, patience=0, **common)])
+    assert longer["epochs_done"] == 4
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 4
+
+
 def test_ema_changes_the_saved_weights_but_not_the_training(tmp_path):
     common = {"epochs": 3, "patience": 0, "dropout": 0.2}
     main(["--config", str(TINY_CONFIG), "--set", *overrides(tmp_path / "plain", **common)])
