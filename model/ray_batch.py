@@ -446,6 +446,15 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
     records = _records_folder(output, args.records) if args.records else None
     inputs: str | list[str] = args.input
     skipped: list[str] = []
+    src = None
+    if _is_local(args.input):  # read as the local engine reads it
+        src = Path(args.input.removeprefix("file://"))
+        if not src.exists():
+            raise UsageError(f"input not found: {args.input}")
+        src = src.resolve()
+        inputs, skipped = local_inputs(src)
+    elif _is_parquet(args.input):  # an object store's Parquet: null ids, before Ray starts
+        _check_parquet_ids([args.input])
     with contextlib.ExitStack() as stack:
         if _is_local(output):
             # one folder, one checkpoint, however it is named (relative, through a symlink)
@@ -454,15 +463,9 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
             if out.exists() and not out.is_dir():
                 raise UsageError(f"--output {args.output} is a file; with --engine ray it is "
                                  "a folder")
-            if _is_local(args.input):
-                src = Path(args.input.removeprefix("file://"))
-                if not src.exists():
-                    raise UsageError(f"input not found: {args.input}")
-                src = src.resolve()
-                if src == out or src in out.parents or out in src.parents:
-                    raise UsageError(f"--output {args.output} and the input {args.input} "
-                                     "overlap (one inside the other); choose another --output")
-                inputs, skipped = local_inputs(src)
+            if src is not None and (src == out or src in out.parents or out in src.parents):
+                raise UsageError(f"--output {args.output} and the input {args.input} "
+                                 "overlap (one inside the other); choose another --output")
             try:
                 out.mkdir(parents=True, exist_ok=True)
                 with tempfile.TemporaryFile(dir=out):
@@ -508,26 +511,44 @@ def _is_parquet(inputs: str | list[str]) -> bool:
 
 
 def _check_parquet_ids(files: list[str]) -> None:
-    """Refuse local Parquet files whose footer counts null ids: Ray's checkpoint cannot
-    compare a null id, so such a job could never be resumed (and its id would be 'None')."""
+    """Refuse Parquet files with rows that have no id: Ray's checkpoint cannot compare a null
+    id, so such a job could never be resumed (and its id would be 'None'). Local paths or
+    any URI pyarrow opens (``s3://``, ``gs://``, ``file://``...; a folder: its ``.parquet``
+    files). The footer's null counts are read; a column chunk without statistics is read."""
     import pyarrow.parquet as pq
+    from pyarrow import fs as pafs
 
     for file in files:
         try:
-            meta = pq.read_metadata(file)
+            filesystem, path = pafs.FileSystem.from_uri(file) if "://" in file else (
+                pafs.LocalFileSystem(), file)
+            info = filesystem.get_file_info(path)
+            paths = [path] if info.type != pafs.FileType.Directory else sorted(
+                f.path for f in filesystem.get_file_info(pafs.FileSelector(path, recursive=True))
+                if f.type == pafs.FileType.File and f.path.lower().endswith(".parquet"))
+            nulls = sum(_null_ids(pq.ParquetFile(filesystem.open_input_file(p))) for p in paths)
         except Exception as err:  # noqa: BLE001 - any unreadable footer is one line
             raise UsageError(f"{file}: not a readable Parquet file ({err})") from None
-        names = meta.schema.names
-        if "id" not in names:
-            continue  # said (with the columns it has) when the job reads it
-        column = names.index("id")
-        nulls = 0
-        for g in range(meta.num_row_groups):
-            stats = meta.row_group(g).column(column).statistics
-            nulls += stats.null_count if stats is not None and stats.has_null_count else 0
         if nulls:
             raise UsageError(f"{file}: {nulls} rows have no id; with --engine ray every row "
                              "needs one (a resumed job skips rows by id)")
+
+
+def _null_ids(parquet: Any) -> int:
+    """Rows of one ``pyarrow.parquet.ParquetFile`` whose ``id`` is null (0 without an id
+    column: the job says which columns it needs)."""
+    meta = parquet.metadata
+    if "id" not in meta.schema.names:
+        return 0
+    column = meta.schema.names.index("id")
+    nulls = 0
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        if stats is not None and stats.has_null_count:
+            nulls += stats.null_count
+        else:  # no statistics written: read this row group's ids
+            nulls += parquet.read_row_group(g, columns=["id"]).column("id").null_count
+    return nulls
 
 
 def local_inputs(path: Path) -> tuple[str | list[str], list[str]]:

@@ -303,3 +303,28 @@ def test_ray_blocks_hold_about_max_chars_of_text_whatever_the_file_count(tmp_pat
             assert block_chars(path, 5000, separate_tasks=True) == sizes
     finally:
         ray.shutdown()
+
+
+def test_parquet_ids_are_checked_through_any_filesystem_uri_with_or_without_statistics(tmp_path):
+    """The null-id check reads object stores through pyarrow's filesystems (here a file://
+    URI, the same code path as s3:// or gs://), a folder's files included, and reads the ids
+    of a file written without column statistics instead of trusting a missing count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.batch import UsageError
+    from model.ray_batch import _check_parquet_ids
+
+    folder = tmp_path / "corpus"
+    (folder / "part").mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["غارة", "قصف"]}), folder / "ok.parquet")
+    _check_parquet_ids([folder.as_uri()])  # all ids present: no error
+    pq.write_table(pa.table({"id": ["c", None, None], "text": ["غارة", "قصف", "غارة"]}),
+                   folder / "part" / "nostats.parquet", write_statistics=False)
+    assert pq.ParquetFile(folder / "part" / "nostats.parquet").metadata.row_group(0) \
+        .column(0).statistics is None
+    for uri in (folder.as_uri(), (folder / "part" / "nostats.parquet").as_uri()):
+        with pytest.raises(UsageError, match="2 rows have no id"):
+            _check_parquet_ids([uri])
+    with pytest.raises(UsageError, match="not a readable Parquet file"):
+        _check_parquet_ids([(tmp_path / "missing.parquet").as_uri()])
