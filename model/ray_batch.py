@@ -349,6 +349,21 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int,
     return read(ray_remote_args={"num_cpus": 0.5}) if separate_tasks else read()
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set while the block runs (for the processes it starts)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _actor_niceness() -> str:
     """The extractor actors' niceness: ``GHARA_RAY_ACTOR_NICENESS``, default 0."""
     return os.environ.get("GHARA_RAY_ACTOR_NICENESS", "0")
@@ -394,9 +409,10 @@ def run_ray(
         local = {} if address else {
             "object_store_memory": int(os.environ.get("GHARA_RAY_OBJECT_STORE_BYTES", 1 << 30)),
             "num_cpus": int(os.environ.get("GHARA_RAY_NUM_CPUS", (os.cpu_count() or 1) + 2))}
-        if not address:  # our own cluster: its workers inherit the niceness (see below)
-            os.environ["RAY_worker_niceness"] = _actor_niceness()
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+        # our own cluster: its workers inherit the actors' niceness (see map_batches below)
+        niceness = {} if address else {"RAY_worker_niceness": _actor_niceness()}
+        with _environment(niceness):
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
         own_cluster = not address
     gpus = int(ray.cluster_resources().get("GPU", 0))
     device = device or ("cuda" if gpus else "cpu")
