@@ -328,7 +328,8 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int,
     if _is_parquet(input_path):
         import pyarrow as pa
 
-        schema = ray.data.read_parquet(input_path).schema().base_schema
+        probe = ray.data.read_parquet(input_path)  # lists the files once
+        schema = probe.schema().base_schema
         if "id" not in schema.names or "text" not in schema.names:
             raise UsageError(f"{input_path}: Parquet input needs the columns 'id' and 'text' "
                              f"(it has {', '.join(schema.names)})")
@@ -339,13 +340,15 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int,
                             + [schema.field(c) for c in columns[1:]])
         read = functools.partial(ray.data.read_parquet, input_path, columns=columns,
                                  schema=read_as)
+        files = len(probe.input_files())
     else:
         read = functools.partial(ray.data.read_datasource,
                                  GharaLinesDatasource(input_path, max_chars_per_batch))
+        files = len(read().input_files())  # the datasource listed them: no second listing
     # one read task per file, its blocks not split further: Ray's default cuts the blocks
     # of a corpus held in few files into more, smaller ones (2,000 articles in one file: 8
     # blocks of 250), and smaller extraction batches pad more (the actor took about 10 % longer)
-    read = functools.partial(read, override_num_blocks=max(1, len(read().input_files())))
+    read = functools.partial(read, override_num_blocks=max(1, files))
     return read(ray_remote_args={"num_cpus": 0.5}) if separate_tasks else read()
 
 
