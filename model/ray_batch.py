@@ -28,7 +28,8 @@ is why the folder must be inside ``--output``; a records folder elsewhere could 
 records of a block that is then done again.
 
 Differences from the local engine (docs/BATCH.md): the output is a folder of files in no
-particular order; a repeated id is caught within a file, not across files; the checkpoint
+particular order; a repeated id is caught within a file as it is read, and across files
+only after the job, from the checkpoint (named in the summary, exit 1); the checkpoint
 lives in ``OUTPUT.checkpoint`` and is kept after success (delete it to redo everything).
 """
 
@@ -51,8 +52,8 @@ from typing import Any
 from annotation.articles import (MAX_LINE_BYTES, ArticleReader, InputError, article_files,
                                  iter_lines)
 
-from .batch import (EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary, UsageError,
-                    _lock, encode_line, extract_records, records_of)
+from .batch import (EXAMPLES, EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary,
+                    UsageError, _lock, encode_line, extract_records, records_of)
 from .model_source import ModelSourceError, model_source
 
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
@@ -228,6 +229,27 @@ def committed(checkpoint: str) -> int:
     if not _is_local(checkpoint) or not folder.is_dir():
         return 0
     return sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet"))
+
+
+def repeated_ids(checkpoint: str) -> list[str]:
+    """Ids committed more than once in a local Ray checkpoint, sorted: the same id in two
+    input files of one run (a repeat within a file is an error row; a rerun skips the ids
+    already done, but within one run Ray does not compare ids across files). Reads the
+    checkpoint's id column, as Ray's own filter does ([] when it is not local)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    folder = Path(checkpoint.removeprefix("file://"))
+    files = sorted(folder.glob("*.parquet")) if _is_local(checkpoint) and folder.is_dir() else []
+    if not files:
+        return []
+    ids = pa.chunked_array([c for f in files
+                            for c in pq.read_table(f, columns=["id"]).column("id").chunks],
+                           pa.string())
+    counts = pc.value_counts(ids)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return sorted(repeated.to_pylist())
 
 
 def _sink_classes() -> tuple[type, type]:
@@ -518,9 +540,14 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
                           output_format=args.output_format, record_format=args.format,
                           model_version=model_version, threads=args.threads, records=records)
     summary.skipped_files = skipped
+    repeated = repeated_ids(checkpoint_path(output)) if _is_local(output) else []
+    if repeated:
+        summary.input_problems.append(
+            f"{len(repeated)} ids written more than once, from different input files (Ray "
+            f"catches a repeat within one file only): {', '.join(repeated[:EXAMPLES])}")
     for line in summary.report():
         print(line, flush=True)
-    return EXIT_RECORD_ERRORS if summary.errors else EXIT_OK
+    return EXIT_RECORD_ERRORS if summary.errors or summary.input_problems else EXIT_OK
 
 
 def _is_parquet(inputs: str | list[str]) -> bool:
