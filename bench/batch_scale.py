@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             if best is None or result["wall_s"] < best["wall_s"]:
                 best = result
             results[engine] = {**best, "walls_s": walls}
-            shutil.rmtree(out, ignore_errors=True)
+            if not args.keep:  # the next run starts from nothing, as a user's would
+                shutil.rmtree(out, ignore_errors=True)
     report = {"n": args.n, "source": source, "threads": args.threads, "cpus": os.cpu_count(),
               "runs": results}
     if "local" in results and "ray1" in results:
