@@ -357,11 +357,11 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int,
                              f"(it has {', '.join(schema.names)})")
         columns = ["id", "text"] + [k for k in META_KEYS if k in schema.names]
         # ids are read as strings: Ray's checkpoint compares them with the (string) ids
-        # written, and an integer id column made every rerun fail
+        # written, and an integer id column made every rerun fail. The schema also names
+        # the columns read (the others are not)
         read_as = pa.schema([pa.field("id", pa.string())]
                             + [schema.field(c) for c in columns[1:]])
-        read = functools.partial(ray.data.read_parquet, input_path, columns=columns,
-                                 schema=read_as)
+        read = functools.partial(ray.data.read_parquet, input_path, schema=read_as)
         files = len(probe.input_files())
     else:
         read = functools.partial(ray.data.read_datasource,
@@ -371,7 +371,7 @@ def read_input(input_path: str | list[str], max_chars_per_batch: int,
     # of a corpus held in few files into more, smaller ones (2,000 articles in one file: 8
     # blocks of 250), and smaller extraction batches pad more (the actor took about 10 % longer)
     read = functools.partial(read, override_num_blocks=max(1, files))
-    return read(ray_remote_args={"num_cpus": 0.5}) if separate_tasks else read()
+    return read(num_cpus=0.5) if separate_tasks else read()
 
 
 @contextlib.contextmanager
