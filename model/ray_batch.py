@@ -52,8 +52,8 @@ from typing import Any
 from annotation.articles import (MAX_LINE_BYTES, ArticleReader, InputError, article_files,
                                  iter_lines)
 
-from .batch import (EXAMPLES, EXIT_OK, EXIT_RECORD_ERRORS, META_KEYS, Record, Summary,
-                    UsageError, _lock, encode_line, extract_records, records_of)
+from .batch import (EXAMPLES, META_KEYS, Record, Summary, UsageError, _lock, encode_line,
+                    extract_records, records_of)
 from .model_source import ModelSourceError, model_source
 
 __all__ = ["GharaLinesDatasource", "ExtractBatch", "LinesSink", "run_ray", "main_ray"]
@@ -547,7 +547,7 @@ def main_ray(args: argparse.Namespace, model_version: str) -> int:
             f"catches a repeat within one file only): {', '.join(repeated[:EXAMPLES])}")
     for line in summary.report():
         print(line, flush=True)
-    return EXIT_RECORD_ERRORS if summary.errors or summary.input_problems else EXIT_OK
+    return summary.exit_code
 
 
 def _is_parquet(inputs: str | list[str]) -> bool:
