@@ -83,6 +83,9 @@ class HeadConfig:
     #: killed / injured from a small lexicon) joined to the sub-word features before the
     #: BiLSTM, tagger and relation head; 0 = off
     cue_dim: int = 0
+    #: also each word's gazetteer class (``model.place_cues``: none / in a known place name /
+    #: country adjective), in the same cue embedding (needs ``cue_dim`` > 0)
+    place_cues: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":
@@ -324,6 +327,8 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         raise ConfigError(f"{source}: rel_window must be >= 0 (0 = off), got {cfg.rel_window!r}")
     if cfg.cue_dim < 0:
         raise ConfigError(f"{source}: cue_dim must be >= 0 (0 = off), got {cfg.cue_dim!r}")
+    if cfg.place_cues and cfg.cue_dim == 0:
+        raise ConfigError(f"{source}: place_cues needs cue_dim > 0 (they share its embedding)")
     if cfg.init_from is not None and cfg.schema_file is not None:
         training_schema(cfg, source)  # refuses a schema_file that differs from the model's
     if cfg.init_from is None:  # a new model gets SCHEMA or schema_file's (model.training)

@@ -22,8 +22,9 @@ from functools import lru_cache
 import numpy as np
 
 from .numbers import normalize_word
+from .place_cues import PLACE_CUE_CLASSES, word_place_cues
 
-__all__ = ["CUE_CLASSES", "subword_cues", "word_cue"]
+__all__ = ["CUE_CLASSES", "cue_class_count", "subword_cues", "word_cue"]
 
 #: the cue classes a word can have; index 0 is "no cue"
 CUE_CLASSES = ("none", "killed", "injured")
@@ -57,10 +58,23 @@ def word_cue(word: str) -> int:
     return _match(stripped) if stripped and stripped != form else 0
 
 
-def subword_cues(text: str, words: list[tuple[int, int]], word_ids: np.ndarray) -> np.ndarray:
-    """The cue class of every sub-word: its word's (0 for a sub-word of no word)."""
+def cue_class_count(place_cues: bool = False) -> int:
+    """How many cue ids :func:`subword_cues` gives (the rows of a model's cue embedding)."""
+    return len(CUE_CLASSES) * (len(PLACE_CUE_CLASSES) if place_cues else 1)
+
+
+def subword_cues(
+    text: str, words: list[tuple[int, int]], word_ids: np.ndarray, place_cues: bool = False
+) -> np.ndarray:
+    """The cue id of every sub-word: its word's (0 for a sub-word of no word).
+
+    The id is the casualty class; with ``place_cues`` it is ``casualty + len(CUE_CLASSES) x
+    place`` (``model.place_cues``: none / in a gazetteer name / country adjective), one
+    embedding row for each pair."""
     per_word = np.fromiter((word_cue(text[s:e]) for s, e in words), dtype=np.int64,
                            count=len(words))
+    if place_cues and len(words):
+        per_word += len(CUE_CLASSES) * word_place_cues(text, words)
     word_ids = np.asarray(word_ids, dtype=np.int64)
     return np.where(word_ids >= 0, per_word[np.maximum(word_ids, 0)], 0) if len(words) else \
         np.zeros(len(word_ids), dtype=np.int64)

@@ -109,12 +109,14 @@ def featurize(
     texts: Sequence[str],
     preprocess: WordPreprocessor | None = None,
     cues: bool = False,
+    place_cues: bool = False,
 ) -> list[Featurized]:
     """Words and sub-words of every text that has at least one word and one sub-word.
 
     ``preprocess``: the backbone's per-word preprocessing (``JointModel.word_preprocessor``),
     ``None`` for a raw-text backbone. ``cues``: also each sub-word's casualty cue class
-    (``model.cues``), for a model with ``cue_dim`` > 0. Texts without words or sub-words are
+    (``model.cues``), for a model with ``cue_dim`` > 0, combined with its word's gazetteer
+    class with ``place_cues`` (``model.cues.subword_cues``). Texts without words or sub-words are
     left out; the others come back in input order, each with its ``index``.
     """
     if not getattr(tokenizer, "is_fast", False):
@@ -142,7 +144,7 @@ def featurize(
             continue
         word_ids = all_word_ids[k]
         ranges = word_subword_ranges(word_ids, len(words[k]))
-        cue_ids = subword_cues(text, words[k], word_ids) if cues else None
+        cue_ids = subword_cues(text, words[k], word_ids, place_cues) if cues else None
         items.append(Featurized(i, text, words[k], list(all_ids[k]), word_ids, ranges, cue_ids))
     return items
 
@@ -221,9 +223,11 @@ def encode_paragraph(
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
     cues: bool = False,
+    place_cues: bool = False,
 ) -> dict[str, Any]:
     """One training example for one paragraph (see docs/CONTRACTS.md)."""
-    return build_paragraph_examples([paragraph], tokenizer, schema, preprocess, cues)[0]
+    return build_paragraph_examples([paragraph], tokenizer, schema, preprocess, cues,
+                                    place_cues)[0]
 
 
 def build_paragraph_examples(
@@ -232,14 +236,16 @@ def build_paragraph_examples(
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
     cues: bool = False,
+    place_cues: bool = False,
 ) -> list[dict[str, Any]]:
     """Training examples of ``paragraphs``, one each, in order, featurised in one call
-    (``cues``: with each sub-word's casualty cue class, key ``"cues"``; else ``None``).
+    (``cues``: with each sub-word's casualty cue class, key ``"cues"``; else ``None``;
+    ``place_cues``: combined with the gazetteer class, as ``featurize``).
 
     A paragraph without words or sub-words gets an example with no sub-words (training
     leaves it out; evaluation still counts its gold spans)."""
     texts = [p.text for p in paragraphs]
-    items = {it.index: it for it in featurize(tokenizer, texts, preprocess, cues)}
+    items = {it.index: it for it in featurize(tokenizer, texts, preprocess, cues, place_cues)}
     examples = []
     for i, paragraph in enumerate(paragraphs):
         item = items.get(i)
@@ -281,8 +287,10 @@ def build_examples(
     schema: Schema = SCHEMA,
     preprocess: WordPreprocessor | None = None,
     cues: bool = False,
+    place_cues: bool = False,
 ) -> list[dict[str, Any]]:
-    """Training examples of every paragraph of ``documents`` (``preprocess`` and ``cues``:
-    the model's, so examples match what inference feeds the model)."""
+    """Training examples of every paragraph of ``documents`` (``preprocess``, ``cues`` and
+    ``place_cues``: the model's, so examples match what inference feeds the model)."""
     paragraphs = [p for doc in documents for p in split_paragraphs(doc)]
-    return build_paragraph_examples(paragraphs, tokenizer, schema, preprocess, cues)
+    return build_paragraph_examples(paragraphs, tokenizer, schema, preprocess, cues,
+                                    place_cues)

@@ -70,7 +70,7 @@ def predict_paragraphs(
             results[i].spans = list(spans)
             results[i].span_scores = [1.0] * len(spans)
     items = featurize(model.tokenizer, texts, model.word_preprocessor,
-                      cues=model.cue_embedding is not None)
+                      cues=model.cue_embedding is not None, place_cues=model.heads.place_cues)
     items.sort(key=lambda it: len(it.input_ids), reverse=True)
     was_training = model.training
     model.eval()

@@ -84,7 +84,7 @@ from .bilstm import run_bilstm
 from .config import MODEL_CONFIG_NAME as CONFIG_NAME
 from .config import HeadConfig
 from .crf import TagTransitions, word_positions
-from .cues import CUE_CLASSES
+from .cues import cue_class_count
 from .decoding import transition_constraints
 from .encoding import WindowBatch, encode_windows, make_window_batch
 from .features import IGNORE_INDEX, word_subword_ranges
@@ -594,13 +594,15 @@ class JointModel(nn.Module):
             raise ValueError(f"rel_window must be >= 0 (0 = off), got {heads.rel_window}")
         if heads.cue_dim < 0:
             raise ValueError(f"cue_dim must be >= 0 (0 = off), got {heads.cue_dim}")
+        if heads.place_cues and heads.cue_dim == 0:
+            raise ValueError("place_cues needs cue_dim > 0 (they share the cue embedding)")
         hidden = encoder.config.hidden_size
         feat = hidden
         if heads.concat_embeddings:
             feat += encoder.get_input_embeddings().embedding_dim
         self.cue_embedding = None
         if heads.cue_dim > 0:
-            self.cue_embedding = nn.Embedding(len(CUE_CLASSES), heads.cue_dim)
+            self.cue_embedding = nn.Embedding(cue_class_count(heads.place_cues), heads.cue_dim)
             feat += heads.cue_dim
         self.lstm = None
         if heads.lstm_hidden > 0:
@@ -658,7 +660,8 @@ class JointModel(nn.Module):
         from .features import build_examples
 
         return build_examples(documents, self.tokenizer, self.schema, self.word_preprocessor,
-                              cues=self.cue_embedding is not None)
+                              cues=self.cue_embedding is not None,
+                              place_cues=self.heads.place_cues)
 
     def window_batch(self, sequences: Sequence[Sequence[int]]) -> WindowBatch:
         tok = self.tokenizer

@@ -60,7 +60,8 @@ from pathlib import Path
 
 from model.numbers import normalize_word
 
-__all__ = ["Place", "Gazetteer", "resolve_place", "OUR_COUNTRIES", "FUZZY_THRESHOLD"]
+__all__ = ["Place", "Gazetteer", "resolve_place", "name_forms", "word_key", "OUR_COUNTRIES",
+           "FUZZY_THRESHOLD"]
 
 #: the countries of our news: preferred when a name is ambiguous
 OUR_COUNTRIES = ("SY", "IQ", "YE", "LY", "PS", "LB", "SA")
@@ -323,6 +324,15 @@ class Gazetteer:
                         return first
         return None
 
+    def name_keys(self) -> list[str]:
+        """The lookup keys of every name that is not a generic word alone (for
+        ``model.place_cues``): normalised words joined by a space, as :func:`name_forms`."""
+        return [key for key in self._index if not _is_generic(key)]
+
+    def adjective_keys(self) -> list[str]:
+        """The lookup keys of the country adjectives (السوري، الروسية ...)."""
+        return list(self._adjectives)
+
     def _adjective_countries(self) -> dict[str, str]:
         return {k: self._entries[i].country or "" for k, i in self._adjectives.items()}
 
@@ -404,6 +414,17 @@ def _strip_clitic(word: str) -> list[str]:
     if word.startswith("لل") and len(word) > 4:
         out.append("ال" + word[2:])
     return out
+
+
+def name_forms(word: str) -> list[str]:
+    """The lookup keys of ``word`` as the first word of a name: the word, then the word
+    without a leading clitic (بحلب -> حلب، وبالرقة -> الرقة)."""
+    return [_key(variant) for variant in _strip_clitic(word)]
+
+
+def word_key(word: str) -> str:
+    """The lookup key of one word (normalised letters; see :func:`name_forms`)."""
+    return _key(word)
 
 
 def _peel_first(words: list[str]) -> tuple[list[str], str] | None:
