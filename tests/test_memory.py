@@ -133,12 +133,26 @@ def test_batches_shrink_only_for_long_paragraphs(monkeypatch):
         return Featurized(0, "", [], [1] * n, np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64))
 
     monkeypatch.setattr(inference, "MAX_BATCH_SUBWORDS", 1000)
+    monkeypatch.setattr(inference, "BATCH_LENGTH_RATIO", 0.0)  # sizes alone
     items = [item(n) for n in (900, 400, 300, 200, 100, 100, 50, 10)]
     sizes = [len(b) for b in inference._batches(items, 3)]
     assert sizes == [1, 2, 3, 2]
     assert sum(sizes) == len(items)
     with pytest.raises(ValueError, match="batch_size"):
         inference._batches(items, 0)
+
+
+def test_a_batch_ends_where_the_next_paragraph_would_be_mostly_padding():
+    from model.inference import BATCH_LENGTH_RATIO, batch_bounds
+
+    assert BATCH_LENGTH_RATIO == 0.8
+    lengths = [500, 450, 400, 390, 100, 95, 90, 85, 80, 79, 3, 1]
+    bounds = batch_bounds(lengths, 4)
+    assert bounds == [(0, 3), (3, 4), (4, 8), (8, 10), (10, 11), (11, 12)]
+    # every batch: at most 4 items, each at least 0.8 of its first (longest)
+    for lo, hi in bounds:
+        assert hi - lo <= 4 and all(n >= 0.8 * lengths[lo] for n in lengths[lo:hi])
+    assert batch_bounds([], 4) == []
 
 
 MEASURE = textwrap.dedent(
