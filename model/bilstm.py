@@ -1,4 +1,4 @@
-"""A one-layer bidirectional ``nn.LSTM`` over padded rows of different lengths, on CPU without
+"""A bidirectional ``nn.LSTM`` (one layer or more) over padded rows of different lengths, on CPU without
 ``PackedSequence``.
 
 Why: on CPU PyTorch runs a *packed* LSTM one time step at a time, the input projection
@@ -40,9 +40,9 @@ def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 _WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-def _direction(lstm: nn.LSTM, x: torch.Tensor, suffix: str) -> torch.Tensor:
+def _direction(lstm: nn.LSTM, x: torch.Tensor, layer: int, suffix: str) -> torch.Tensor:
     zeros = x.new_zeros(1, x.size(0), lstm.hidden_size)
-    weights = [getattr(lstm, f"{name}_l0{suffix}") for name in _WEIGHT_NAMES]
+    weights = [getattr(lstm, f"{name}_l{layer}{suffix}") for name in _WEIGHT_NAMES]
     output, _, _ = torch.lstm(x, (zeros, zeros), weights, True, 1, 0.0, False, False, True)
     return output
 
@@ -54,8 +54,10 @@ def run_bilstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.T
     On CPU the two directions run over the padded rows (see the module docstring);
     elsewhere (cuDNN runs packed sequences well) through ``pack_padded_sequence``. Both
     give the same outputs."""
-    if not (lstm.bidirectional and lstm.num_layers == 1 and lstm.batch_first and lstm.bias):
-        raise ValueError("run_bilstm needs a one-layer bidirectional batch_first LSTM with biases")
+    if not (lstm.bidirectional and lstm.batch_first and lstm.bias):
+        raise ValueError("run_bilstm needs a bidirectional batch_first LSTM with biases")
+    if lstm.dropout and lstm.num_layers > 1:
+        raise ValueError("run_bilstm does not support dropout between LSTM layers")
     if lstm.proj_size:
         raise ValueError("run_bilstm does not support an LSTM with proj_size")
     if x.device.type != "cpu":
@@ -81,8 +83,13 @@ def run_bilstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.T
 
 
 def _padded_bilstm(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    forward = _direction(lstm, x, "")
-    backward = reverse_within(_direction(lstm, reverse_within(x, lengths), "_reverse"), lengths)
-    out = torch.cat([forward, backward], dim=-1)
+    # each layer reads the previous one's outputs; padding never reaches a valid position
+    # (see the module docstring), so the outputs past a row's length need no zeroing between
+    for layer in range(lstm.num_layers):
+        forward = _direction(lstm, x, layer, "")
+        backward = reverse_within(
+            _direction(lstm, reverse_within(x, lengths), layer, "_reverse"), lengths
+        )
+        x = torch.cat([forward, backward], dim=-1)
     valid = torch.arange(x.size(1)).unsqueeze(0) < lengths.unsqueeze(1)
-    return out.masked_fill(~valid.unsqueeze(-1), 0.0)
+    return x.masked_fill(~valid.unsqueeze(-1), 0.0)

@@ -56,6 +56,7 @@ class HeadConfig:
     rel_hidden: int = 256  # relation MLP hidden size (0: a single linear layer)
     concat_embeddings: bool = False
     lstm_hidden: int = 0  # per direction; 0 = no BiLSTM
+    lstm_layers: int = 1  # stacked BiLSTM layers (with lstm_hidden > 0)
     rel_loss_weight: float = 1.0
     max_pairs: int = 256  # candidate pairs per paragraph in training (positives always kept)
     #: word gap above which a (STRIKE, argument) pair is no candidate, in training and at
@@ -325,6 +326,8 @@ def validate_config(cfg: TrainConfig, source: str = "config") -> None:
         raise ConfigError(f"{source}: mention_replace must be in [0, 1] (0 = off)")
     if cfg.rel_window < 0:
         raise ConfigError(f"{source}: rel_window must be >= 0 (0 = off), got {cfg.rel_window!r}")
+    if cfg.lstm_layers < 1:
+        raise ConfigError(f"{source}: lstm_layers must be >= 1, got {cfg.lstm_layers!r}")
     if cfg.cue_dim < 0:
         raise ConfigError(f"{source}: cue_dim must be >= 0 (0 = off), got {cfg.cue_dim!r}")
     if cfg.place_cues and cfg.cue_dim == 0:

@@ -606,7 +606,8 @@ class JointModel(nn.Module):
             feat += heads.cue_dim
         self.lstm = None
         if heads.lstm_hidden > 0:
-            self.lstm = nn.LSTM(feat, heads.lstm_hidden, batch_first=True, bidirectional=True)
+            self.lstm = nn.LSTM(feat, heads.lstm_hidden, num_layers=heads.lstm_layers,
+                                batch_first=True, bidirectional=True)
             feat = 2 * heads.lstm_hidden
         self.feature_dim = feat
         self.dropout = nn.Dropout(heads.dropout)
