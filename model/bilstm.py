@@ -1,5 +1,5 @@
-"""A bidirectional ``nn.LSTM`` (one layer or more) over padded rows of different lengths, on CPU without
-``PackedSequence``.
+"""A bidirectional ``nn.LSTM`` (one layer or more) over padded rows of different lengths, on
+CPU without ``PackedSequence``.
 
 Why: on CPU PyTorch runs a *packed* LSTM one time step at a time, the input projection
 included (a ``[rows, 512] x [512, 512]`` product per step and direction, about 90 % of the
