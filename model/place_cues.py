@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .places import Gazetteer, name_forms, word_key
+from .places import Gazetteer, name_forms
 
 __all__ = ["MAX_NAME_WORDS", "PLACE_CUE_CLASSES", "word_place_cues"]
 
@@ -55,8 +55,8 @@ def _lexicon() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
 def _forms(word: str) -> tuple[str, tuple[str, ...]]:
     """The word's lookup key, and its forms as a name's first word (the key, then without a
     leading clitic)."""
-    key = word_key(word)
-    return key, tuple(f for f in name_forms(word) if f) if key else ()
+    forms = name_forms(word)  # the word's own key first
+    return forms[0], tuple(f for f in forms if f) if forms[0] else ()
 
 
 def word_place_cues(text: str, words: list[tuple[int, int]]) -> np.ndarray:

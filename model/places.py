@@ -60,7 +60,7 @@ from pathlib import Path
 
 from model.numbers import normalize_word
 
-__all__ = ["Place", "Gazetteer", "resolve_place", "name_forms", "word_key", "OUR_COUNTRIES",
+__all__ = ["Place", "Gazetteer", "resolve_place", "name_forms", "OUR_COUNTRIES",
            "FUZZY_THRESHOLD"]
 
 #: the countries of our news: preferred when a name is ambiguous
@@ -417,14 +417,9 @@ def _strip_clitic(word: str) -> list[str]:
 
 
 def name_forms(word: str) -> list[str]:
-    """The lookup keys of ``word`` as the first word of a name: the word, then the word
-    without a leading clitic (بحلب -> حلب، وبالرقة -> الرقة)."""
+    """The lookup keys of ``word`` as the first word of a name: the word's own key first, then
+    the word without a leading clitic (بحلب -> حلب، وبالرقة -> الرقة)."""
     return [_key(variant) for variant in _strip_clitic(word)]
-
-
-def word_key(word: str) -> str:
-    """The lookup key of one word (normalised letters; see :func:`name_forms`)."""
-    return _key(word)
 
 
 def _peel_first(words: list[str]) -> tuple[list[str], str] | None:
