@@ -4,7 +4,8 @@ Paragraphs are split into words and sub-words by ``model.features.featurize`` (t
 alignment and preprocessing training used), sorted by sub-word length and batched (little padding); each batch makes one
 encoder pass over all its windows (long paragraphs are windowed, never truncated), the
 tagger's first-sub-word scores are decoded per word with constrained Viterbi, spans are
-snapped to words (``annotation.words.split_words``), and the relation head scores every
+snapped to words (``annotation.words.split_words``) and their edges fitted to the schema's
+punctuation rules (``model.span_edges``), and the relation head scores every
 allowed (STRIKE, argument) pair of the paragraph on the same encoder output.
 
 Memory is bounded for any paragraph length: batches shrink so that ``batch x longest`` stays
@@ -29,6 +30,7 @@ from . import network
 from .features import Featurized, featurize
 from .network import JointModel, pair_blocks, single_head_keep
 from .predictions import ParagraphPrediction
+from .span_edges import fit_edges
 
 
 #: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of
@@ -146,7 +148,7 @@ def _predict_batch(
         probs_np = emissions.exp().numpy()
         for b, (it, path) in enumerate(zip(batch, paths)):
             rows, objs, scores = [], [], []
-            ranges = tags_to_word_ranges([id2tag[t] for t in path])
+            ranges = fit_edges(tags_to_word_ranges([id2tag[t] for t in path]), it.words, it.text)
             if ranges:
                 n = len(path)
                 # probability of the decoded tag per word (None: a word without sub-words)
