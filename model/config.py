@@ -87,6 +87,10 @@ class HeadConfig:
     #: also each word's gazetteer class (``model.place_cues``: none / in a known place name /
     #: country adjective), in the same cue embedding (needs ``cue_dim`` > 0)
     place_cues: bool = False
+    #: the strike's sentence as a relation feature: the max-pool of the sentence holding
+    #: the STRIKE span (up to a sentence-ending mark: . ! ? ؟ ؛) and an embedding (of
+    #: ``distance_dim``) of how many sentence ends lie between the two spans (0, 1, 2, 3+)
+    rel_sentence: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HeadConfig":

@@ -114,6 +114,7 @@ def _predict_batch(
     windows = model.window_batch([it.input_ids for it in batch]).to(device)
     cues = model.cue_batch([it.cues for it in batch], windows.gather_index.size(1))
     features = model.features(windows, cues)
+    sentences = model.sentence_index(windows)
     word_ranges = [it.ranges for it in batch]
 
     # spans per paragraph: (word_start, word_end, label_index) + the Span objects
@@ -196,7 +197,7 @@ def _predict_batch(
         rel = rel.to(device)
         if span_repr is None:
             span_repr = model.span_representations(features, rel)
-        probs = torch.softmax(model.relation_logits(features, rel, span_repr), dim=-1).cpu()
+        probs = torch.softmax(model.relation_logits(features, rel, span_repr, sentences), dim=-1).cpu()
         best_p, best_c = (t.numpy() for t in probs.max(dim=-1))
         hit = np.flatnonzero(best_c != 0)
         tails = rel.pair_tail.cpu().numpy()[hit]

@@ -94,6 +94,18 @@ WEIGHTS_NAME = "model.safetensors"
 MODEL_TYPE = "ghara-joint"
 #: signed word-distance buckets: 0..9 tail before head, 10..19 tail after head
 NUM_DISTANCE_BUCKETS = 20
+#: sentence ends between a pair's spans: 0, 1, 2, 3 or more (``HeadConfig.rel_sentence``)
+SENTENCE_GAP_BUCKETS = 4
+#: the marks that end a sentence, for ``HeadConfig.rel_sentence``
+SENTENCE_END_MARKS = (".", "!", "?", "؟", "؛")
+
+
+def sentence_end_ids(tokenizer: Any) -> set[int]:
+    """The tokenizer's ids of :data:`SENTENCE_END_MARKS` (those it has as sub-words)."""
+    vocab = tokenizer.get_vocab()
+    return {vocab[mark] for mark in SENTENCE_END_MARKS if mark in vocab}
+
+
 #: ``JointModel(preprocess=...)`` default: the backbone's own preprocessing, if it has one
 AUTO_PREPROCESS = "auto"
 
@@ -621,6 +633,13 @@ class JointModel(nn.Module):
         rel_in = 3 * feat + 2 * heads.width_dim + heads.label_dim + heads.distance_dim
         if heads.rel_window > 0:  # words before and after head and tail
             rel_in += 4 * feat
+        self.sentence_gap_embedding = None
+        if heads.rel_sentence:  # the strike's sentence and the sentence ends between
+            self.sentence_gap_embedding = nn.Embedding(SENTENCE_GAP_BUCKETS, heads.distance_dim)
+            rel_in += feat + heads.distance_dim
+        end_ids = sorted(sentence_end_ids(tokenizer)) if heads.rel_sentence else []
+        self.register_buffer("sentence_end_ids", torch.tensor(end_ids, dtype=torch.long),
+                             persistent=False)
         if heads.rel_hidden > 0:
             self.relation = nn.Sequential(
                 nn.Linear(rel_in, heads.rel_hidden),
@@ -706,6 +725,20 @@ class JointModel(nn.Module):
             hidden = run_bilstm(self.lstm, hidden, lengths)
         return hidden
 
+    def sentence_index(self, windows: WindowBatch) -> torch.Tensor | None:
+        """``[B, N]`` sentence number of every sub-word (a sentence-ending mark belongs to
+        the sentence it ends; padding gets ``N``, past every sentence) for
+        :meth:`relation_logits`; None when ``rel_sentence`` is off."""
+        if not self.heads.rel_sentence:
+            return None
+        token_ids = windows.token_ids
+        is_end = torch.isin(token_ids, self.sentence_end_ids.to(token_ids.device)).long()
+        index = torch.cumsum(is_end, dim=1) - is_end
+        positions = torch.arange(token_ids.size(1), device=token_ids.device)
+        lengths = torch.tensor(windows.lengths, device=token_ids.device)
+        padding = positions.unsqueeze(0) >= lengths.unsqueeze(1)
+        return index.masked_fill(padding, token_ids.size(1))
+
     def tag_logits(self, features: torch.Tensor) -> torch.Tensor:
         return self.tagger(self.dropout(features))
 
@@ -731,11 +764,13 @@ class JointModel(nn.Module):
         features: torch.Tensor,
         rel: RelationInputs,
         span_repr: torch.Tensor | None = None,
+        sentences: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Masked class logits ``[P, classes]`` (float32; disallowed roles at -inf).
 
         ``span_repr``: :meth:`span_representations` of ``rel``'s spans, if already known
-        (inference over pair blocks; dropout is then not applied again)."""
+        (inference over pair blocks; dropout is then not applied again). ``sentences``:
+        :meth:`sentence_index` of the batch, required with ``rel_sentence``."""
         if span_repr is None:
             features = self.dropout(features)
             span_repr = self.span_representations(features, rel)
@@ -743,18 +778,35 @@ class JointModel(nn.Module):
         rows = rel.span_batch[rel.pair_head]
         context = range_max(features, rows, rel.ctx_start, rel.ctx_end)
         tail_labels = rel.span_label[rel.pair_tail]
-        pair = torch.cat(
-            [
-                span_repr[rel.pair_head],
-                span_repr[rel.pair_tail],
-                context,
-                self.label_embedding(tail_labels).to(spans.dtype),
-                self.distance_embedding(rel.distance).to(spans.dtype),
-            ],
-            dim=-1,
-        )
+        parts = [
+            span_repr[rel.pair_head],
+            span_repr[rel.pair_tail],
+            context,
+            self.label_embedding(tail_labels).to(spans.dtype),
+            self.distance_embedding(rel.distance).to(spans.dtype),
+        ]
+        if self.sentence_gap_embedding is not None:
+            if sentences is None:
+                raise ValueError("this model reads sentences (rel_sentence): pass sentences")
+            parts += self._sentence_parts(features, rel, sentences, spans.dtype)
+        pair = torch.cat(parts, dim=-1)
         logits = self.relation(pair).float()
         return logits.masked_fill(~self.allowed_classes[tail_labels], float("-inf"))
+
+    def _sentence_parts(
+        self, features: torch.Tensor, rel: RelationInputs, sentences: torch.Tensor, dtype
+    ) -> list[torch.Tensor]:
+        """The max-pool of each pair's STRIKE sentence and the embedding of the sentence
+        ends between its two spans (``rel_sentence``)."""
+        # the sentence of every span, by its first sub-word: [lo, hi) in its row
+        rows = sentences[rel.span_batch]  # [S, N], non-decreasing
+        own = rows.gather(1, rel.span_start.unsqueeze(1))
+        lo = torch.searchsorted(rows, own, right=False).squeeze(1)
+        hi = torch.searchsorted(rows, own, right=True).squeeze(1)
+        pooled = range_max(features, rel.span_batch, lo, hi)[rel.pair_head]
+        own = own.squeeze(1)
+        gap = (own[rel.pair_head] - own[rel.pair_tail]).abs().clamp(max=SENTENCE_GAP_BUCKETS - 1)
+        return [pooled, self.sentence_gap_embedding(gap).to(dtype)]
 
     # -- training --------------------------------------------------------------------------
     def collate(
@@ -808,7 +860,9 @@ class JointModel(nn.Module):
                 ignore_index=IGNORE_INDEX,
             )
         if relations.num_pairs:
-            rel_logits = self.relation_logits(features, relations)
+            rel_logits = self.relation_logits(
+                features, relations, sentences=self.sentence_index(windows)
+            )
             rel_loss = F.cross_entropy(
                 rel_logits, relations.targets, weight=self.rel_class_weights
             )

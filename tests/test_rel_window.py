@@ -217,3 +217,56 @@ def test_config_reads_the_new_keys_and_rejects_unknown_names():
         with pytest.raises(ConfigError, match=message) as err:
             load_config(TINY_CONFIG, [override])
         assert "\n" not in str(err.value)
+
+
+# invented: a STRIKE and a PLACE in one sentence, a COUNT in the next
+SENTENCES = "قصفت طائرات بلدة صغيرة أمس . فأصيب 4 بينهم أطفال ."
+
+
+def test_sentence_feature_pools_the_strike_sentence_and_counts_sentence_ends(backbone, tmp_path):
+    encoder, tokenizer = backbone
+    torch.manual_seed(0)
+    model = JointModel(encoder, tokenizer, HeadConfig(rel_hidden=16, rel_sentence=True)).eval()
+    ex = encode_paragraph(Paragraph("d", 0, 0, SENTENCES), tokenizer)
+    ranges = word_subword_ranges(ex["word_ids"], len(ex["words"]))
+    spans = [[0, 1, LABEL["STRIKE"]], [2, 4, LABEL["PLACE"]], [7, 8, LABEL["COUNT"]]]
+    rel = build_pairs([spans], [ranges], SCHEMA, 16)
+    windows = model.window_batch([ex["input_ids"], ex["input_ids"][:3]])  # a padded row too
+    sentences = model.sentence_index(windows)
+    dot, n = ranges[5][0], len(ex["input_ids"])
+    assert sentences[0, : dot + 1].tolist() == [0] * (dot + 1)  # the mark ends its sentence
+    assert sentences[0, dot + 1: n - 1].unique().tolist() == [1]
+    assert sentences[1, :3].tolist() == [0, 0, 0] and set(sentences[1, 3:].tolist()) == {n}
+    windows = model.window_batch([ex["input_ids"]])
+    sentences = model.sentence_index(windows)
+    with torch.no_grad():
+        feats = model.features(windows)
+        pooled, gap = model._sentence_parts(feats, rel, sentences, feats.dtype)
+        # the strike's sentence is words 0-5 (the mark included) for both of its pairs
+        assert torch.equal(pooled[0], feats[0, : dot + 1].amax(dim=0))
+        assert torch.equal(gap, model.sentence_gap_embedding(torch.tensor([0, 1])))
+        logits = model.relation_logits(feats, rel, sentences=sentences)
+        # a word of the strike's sentence outside both spans and the text between them
+        # changes the scores; a word of the next sentence after the COUNT does not
+        inside, after = feats.clone(), feats.clone()
+        inside[0, ranges[4][0]] += 10.0
+        after[0, ranges[9][0]] += 10.0
+        assert not torch.allclose(model.relation_logits(inside, rel, sentences=sentences)[0],
+                                  logits[0])
+        assert torch.equal(model.relation_logits(after, rel, sentences=sentences)[0], logits[0])
+    with pytest.raises(ValueError, match="sentences"):
+        model.relation_logits(feats, rel)
+    model.save_pretrained(tmp_path / "m")
+    loaded = JointModel.from_pretrained(tmp_path / "m").eval()
+    assert loaded.heads.rel_sentence
+    with torch.no_grad():
+        assert torch.equal(loaded.relation_logits(feats, rel, sentences=sentences), logits)
+    # training and inference both read the sentences
+    ex["spans"], ex["relations"] = spans, [[0, 1, ROLE["place"]], [0, 2, ROLE["injured"]]]
+    loss = model.train()(**model.collate([ex]))["loss"]
+    assert torch.isfinite(loss)
+    from model.inference import predict_paragraphs
+
+    gold = [[Span(0, 4, "STRIKE", "قصفت"), Span(12, 22, "PLACE", "بلدة صغيرة")]]
+    pred = predict_paragraphs(model, [SENTENCES], gold_spans=gold)[0]
+    assert len(pred.spans) == 2
