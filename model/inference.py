@@ -5,7 +5,8 @@ alignment and preprocessing training used), sorted by sub-word length and batche
 encoder pass over all its windows (long paragraphs are windowed, never truncated), the
 tagger's first-sub-word scores are decoded per word with constrained Viterbi, spans are
 snapped to words (``annotation.words.split_words``) and their edges fitted to the schema's
-punctuation rules (``model.span_edges``), and the relation head scores every
+punctuation rules (``model.span_edges``), a PLACE that is only a generic place noun is
+dropped (``model.generic_places``), and the relation head scores every
 allowed (STRIKE, argument) pair of the paragraph on the same encoder output.
 
 Memory is bounded for any paragraph length: batches shrink so that ``batch x longest`` stays
@@ -30,8 +31,12 @@ from . import network
 from .features import Featurized, featurize
 from .network import JointModel, pair_blocks, single_head_keep
 from .predictions import ParagraphPrediction
+from .generic_places import is_generic_place
 from .span_edges import fit_edges
 
+
+#: the label whose generic nouns (المنطقة، البلدة) decoding drops (``model.generic_places``)
+GENERIC_LABEL = "PLACE"
 
 #: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of
 #: a batch (``batch x longest x feature_dim``) stay bounded; far above a batch of 32
@@ -150,6 +155,11 @@ def _predict_batch(
         for b, (it, path) in enumerate(zip(batch, paths)):
             rows, objs, scores = [], [], []
             ranges = fit_edges(tags_to_word_ranges([id2tag[t] for t in path]), it.words, it.text)
+            ranges = [
+                (ws, we, label) for ws, we, label in ranges
+                if label != GENERIC_LABEL
+                or not is_generic_place(it.text[it.words[ws][0]:it.words[we - 1][1]])
+            ]
             if ranges:
                 n = len(path)
                 # probability of the decoded tag per word (None: a word without sub-words)
