@@ -797,14 +797,18 @@ class JointModel(nn.Module):
         self, features: torch.Tensor, rel: RelationInputs, sentences: torch.Tensor, dtype
     ) -> list[torch.Tensor]:
         """The max-pool of each pair's STRIKE sentence and the embedding of the sentence
-        ends between its two spans (``rel_sentence``)."""
-        # the sentence of every span, by its first sub-word: [lo, hi) in its row
-        rows = sentences[rel.span_batch]  # [S, N], non-decreasing
-        own = rows.gather(1, rel.span_start.unsqueeze(1))
-        lo = torch.searchsorted(rows, own, right=False).squeeze(1)
-        hi = torch.searchsorted(rows, own, right=True).squeeze(1)
-        pooled = range_max(features, rel.span_batch, lo, hi)[rel.pair_head]
-        own = own.squeeze(1)
+        ends between its two spans (``rel_sentence``). Every sentence of the batch is pooled
+        once (one ``scatter_reduce`` over the sub-words: memory and time stay linear in the
+        batch's size, however many spans share a sentence)."""
+        rows, width = sentences.shape
+        # one id per (row, sentence); padding has its own id in each row, never read
+        key = sentences + torch.arange(rows, device=sentences.device).unsqueeze(1) * (width + 1)
+        flat = features.reshape(rows * width, -1)
+        pools = flat.new_zeros(rows * (width + 1), flat.size(1)).scatter_reduce(
+            0, key.reshape(-1, 1).expand(-1, flat.size(1)), flat, "amax", include_self=False
+        )
+        own = sentences[rel.span_batch, rel.span_start]  # [S] sentence of each span
+        pooled = pools[own + rel.span_batch * (width + 1)][rel.pair_head]
         gap = (own[rel.pair_head] - own[rel.pair_tail]).abs().clamp(max=SENTENCE_GAP_BUCKETS - 1)
         return [pooled, self.sentence_gap_embedding(gap).to(dtype)]
 
