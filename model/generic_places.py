@@ -9,6 +9,8 @@ PLACE spans of train.json and seeds.json is generic by this test. Torch-free.
 
 from __future__ import annotations
 
+#: the label the rule is for
+PLACE_LABEL = "PLACE"
 #: nouns of places in general (singular, plural and dual, with and without the article)
 GENERIC_PLACE_NOUNS = frozenset(
     """

@@ -1,12 +1,12 @@
 """Paragraph texts -> spans and relations, in batches, with a :class:`JointModel`.
 
 Paragraphs are split into words and sub-words by ``model.features.featurize`` (the same
-alignment and preprocessing training used), sorted by sub-word length and batched (little padding); each batch makes one
-encoder pass over all its windows (long paragraphs are windowed, never truncated), the
-tagger's first-sub-word scores are decoded per word with constrained Viterbi, spans are
-snapped to words (``annotation.words.split_words``) and their edges fitted to the schema's
-punctuation rules (``model.span_edges``), a PLACE that is only a generic place noun is
-dropped (``model.generic_places``), and the relation head scores every
+alignment and preprocessing training used), sorted by sub-word length and batched (little
+padding); each batch makes one encoder pass over all its windows (long paragraphs are
+windowed, never truncated), the tagger's first-sub-word scores are decoded per word with
+constrained Viterbi, spans are snapped to words (``annotation.words.split_words``) and their
+edges fitted to the schema's punctuation rules (``model.span_edges``), a PLACE that is only a
+generic place noun is dropped (``model.generic_places``), and the relation head scores every
 allowed (STRIKE, argument) pair of the paragraph on the same encoder output.
 
 Memory is bounded for any paragraph length: batches shrink so that ``batch x longest`` stays
@@ -29,14 +29,11 @@ from annotation.documents import Relation, Span
 from .decoding import viterbi_decode
 from . import network
 from .features import Featurized, featurize
+from .generic_places import PLACE_LABEL, is_generic_place
 from .network import JointModel, pair_blocks, single_head_keep
 from .predictions import ParagraphPrediction
-from .generic_places import is_generic_place
 from .span_edges import fit_edges
 
-
-#: the label whose generic nouns (المنطقة، البلدة) decoding drops (``model.generic_places``)
-GENERIC_LABEL = "PLACE"
 
 #: most padded sub-words per batch: long paragraphs go in smaller batches, so the features of
 #: a batch (``batch x longest x feature_dim``) stay bounded; far above a batch of 32
@@ -157,7 +154,7 @@ def _predict_batch(
             ranges = fit_edges(tags_to_word_ranges([id2tag[t] for t in path]), it.words, it.text)
             ranges = [
                 (ws, we, label) for ws, we, label in ranges
-                if label != GENERIC_LABEL
+                if label != PLACE_LABEL
                 or not is_generic_place(it.text[it.words[ws][0]:it.words[we - 1][1]])
             ]
             if ranges:
@@ -207,7 +204,8 @@ def _predict_batch(
         rel = rel.to(device)
         if span_repr is None:
             span_repr = model.span_representations(features, rel)
-        probs = torch.softmax(model.relation_logits(features, rel, span_repr, sentences), dim=-1).cpu()
+        logits = model.relation_logits(features, rel, span_repr, sentences)
+        probs = torch.softmax(logits, dim=-1).cpu()
         best_p, best_c = (t.numpy() for t in probs.max(dim=-1))
         hit = np.flatnonzero(best_c != 0)
         tails = rel.pair_tail.cpu().numpy()[hit]

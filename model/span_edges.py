@@ -115,13 +115,13 @@ def _fit_quotes(lo: int, hi: int, word: Callable[[int], str], free: Callable[[in
 def _fit_brackets(lo: int, hi: int, word: Callable[[int], str], free: Callable[[int], bool]):
     """Take the closing bracket just after a span that left one open; drop a bracket at an
     edge whose partner is not in the span."""
-    depth = 0
+    unclosed: list[str] = []
     for i in range(lo, hi):
         if word(i) in BRACKETS:
-            depth += 1
-        elif word(i) in _CLOSING_BRACKETS and depth:
-            depth -= 1
-    if depth == 1 and free(hi) and word(hi) in _CLOSING_BRACKETS:
+            unclosed.append(word(i))
+        elif unclosed and word(i) == BRACKETS[unclosed[-1]]:
+            unclosed.pop()
+    if len(unclosed) == 1 and free(hi) and word(hi) == BRACKETS[unclosed[0]]:
         hi += 1
     if hi - lo > 1 and word(hi - 1) in _CLOSING_BRACKETS:
         if _CLOSING_BRACKETS[word(hi - 1)] not in (word(i) for i in range(lo, hi - 1)):

@@ -49,7 +49,8 @@ def fitted(text: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
         # plain punctuation never starts or ends a span
         ("وحركة أحرار الشام- وجيش الفتح", ("وحركة أحرار الشام-", "ACTOR"), "وحركة أحرار الشام"),
         ("هذا الجيش - قال", ("هذا الجيش -", "ACTOR"), "هذا الجيش"),
-        ("في الرابع من تموز/يوليو الماضي", ("الرابع من تموز/يوليو", "DATE"), "الرابع من تموز/يوليو"),
+        ("في الرابع من تموز/يوليو الماضي", ("الرابع من تموز/يوليو", "DATE"),
+         "الرابع من تموز/يوليو"),
         # a bracket opened in the span closes in it; an unpaired edge bracket goes
         ("أعلنت اليوم (الأحد) أن", ("اليوم (الأحد", "DATE"), "اليوم (الأحد)"),
         ("مقرات لهيئة تحرير الشام (النصرة سابقا) هنا",
@@ -57,6 +58,7 @@ def fitted(text: str, *spans: tuple[str, str]) -> list[tuple[str, str]]:
          "مقرات لهيئة تحرير الشام (النصرة سابقا)"),
         ("قصف (دوما وحرستا", ("(دوما", "PLACE"), "دوما"),
         ("قصف دوما) وحرستا", ("دوما)", "PLACE"), "دوما"),
+        ("قصف (دوما] وحرستا", ("(دوما", "PLACE"), "دوما"),  # not its closing bracket
         # a span that is one punctuation mark is left alone
         ('قال " هنا', ('"', "ACTOR"), '"'),
     ],
