@@ -6,7 +6,7 @@ padding); each batch makes one encoder pass over all its windows (long paragraph
 windowed, never truncated), the tagger's first-sub-word scores are decoded per word with
 constrained Viterbi, spans are snapped to words (``annotation.words.split_words``) and their
 edges fitted to the schema's punctuation rules (``model.span_edges``), a PLACE that is only a
-generic place noun is dropped (``model.generic_places``), and the relation head scores every
+generic place noun is dropped (``model.places.is_generic_place``), and the relation head scores every
 allowed (STRIKE, argument) pair of the paragraph on the same encoder output.
 
 Memory is bounded for any paragraph length: batches shrink so that ``batch x longest`` stays
@@ -29,8 +29,8 @@ from annotation.documents import Relation, Span
 from .decoding import viterbi_decode
 from . import network
 from .features import Featurized, featurize
-from .generic_places import PLACE_LABEL, is_generic_place
 from .network import JointModel, pair_blocks, single_head_keep
+from .places import PLACE_LABEL, is_generic_place
 from .predictions import ParagraphPrediction
 from .span_edges import fit_edges
 

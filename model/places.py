@@ -60,8 +60,8 @@ from pathlib import Path
 
 from model.numbers import normalize_word
 
-__all__ = ["Place", "Gazetteer", "resolve_place", "name_forms", "OUR_COUNTRIES",
-           "FUZZY_THRESHOLD"]
+__all__ = ["Place", "Gazetteer", "resolve_place", "name_forms", "is_generic_place",
+           "PLACE_LABEL", "OUR_COUNTRIES", "FUZZY_THRESHOLD"]
 
 #: the countries of our news: preferred when a name is ambiguous
 OUR_COUNTRIES = ("SY", "IQ", "YE", "LY", "PS", "LB", "SA")
@@ -108,10 +108,24 @@ def _key(text: str) -> str:
     return " ".join(normalize_word(w) for w in _PUNCT.sub(" ", text).split()).lower()
 
 
+# schema decision 5: generic place nouns standing alone (المنطقة، هذه المناطق) are not PLACE.
+# Narrower than _GENERIC and _HEADS, which also hold heads and descriptive words that a gold
+# PLACE may consist of (محيط المطار، الشريط الحدودي): only these nouns, with demonstratives
+_DECISION5_NOUNS = ["المنطقة", "المناطق", "منطقة", "مناطق", "المنطقتين", "منطقتين", "المدينة",
+                    "المدن", "مدينة", "مدن", "المدينتين", "البلدة", "البلدات", "بلدة", "بلدات",
+                    "البلدتين", "بلدتين", "القرية", "القرى", "قرية", "قرى", "القريتين", "قريتين",
+                    "الحي", "الأحياء", "حي", "أحياء", "الشارع", "الشوارع", "المكان", "الأماكن",
+                    "المحافظة", "المحافظات", "محافظة", "الريف", "البلد", "البلاد"]
+_DEMONSTRATIVES = ["هذه", "هذا", "تلك", "ذلك", "هذين", "هاتين", "هؤلاء"]
+#: the entity label whose spans decision 5 is about
+PLACE_LABEL = "PLACE"
+
 _HEAD_KEYS = {_key(k): v for k, v in _HEADS.items()}
 _DIRECTION_KEYS = {_key(k) for k in _DIRECTIONS}
 _TRAILING_KEYS = {_key(k) for k in _TRAILING}
 _GENERIC_KEYS = {_key(k) for k in _GENERIC}
+_DECISION5_KEYS = {_key(k) for k in _DECISION5_NOUNS}
+_DEMONSTRATIVE_KEYS = {_key(k) for k in _DEMONSTRATIVES}
 _ARABIC = re.compile("[\u0621-\u064a]")
 
 
@@ -414,6 +428,17 @@ def _strip_clitic(word: str) -> list[str]:
     if word.startswith("لل") and len(word) > 4:
         out.append("ال" + word[2:])
     return out
+
+
+def is_generic_place(text: str) -> bool:
+    """Whether a PLACE span's text is only generic place nouns (المنطقة، هذه المناطق،
+    بالبلدة): schema decision 5 says it is no PLACE, and it cannot go on a map. Inference
+    drops such spans before linking arguments; no gold PLACE of train.json and seeds.json
+    is one."""
+    words = [w for w in text.split() if _key(w) not in _DEMONSTRATIVE_KEYS]
+    return bool(words) and all(
+        any(_key(v) in _DECISION5_KEYS for v in _strip_clitic(w)) for w in words
+    )
 
 
 def name_forms(word: str) -> list[str]:

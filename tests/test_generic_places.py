@@ -1,4 +1,4 @@
-"""Generic place nouns are not PLACE (schema decision 5; model/generic_places.py)."""
+"""Generic place nouns are not PLACE (schema decision 5; model.places.is_generic_place)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model.generic_places import is_generic_place
+from model.places import is_generic_place
 
 
 @pytest.mark.parametrize(
