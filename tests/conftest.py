@@ -33,6 +33,8 @@ from pathlib import Path
 import pytest
 
 LS_REQUIREMENTS = Path(__file__).parent / "labelstudio" / "requirements.txt"
+#: the annotated articles beside the checkout (../shared), absent on a machine without them
+GOLD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "gold"
 STARTUP_TIMEOUT_S = 180  # the first start runs all migrations (~30 s); slow CI needs more
 INSTALL_TIMEOUT_S = 1800
 
@@ -201,3 +203,11 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         yield LabelStudioServer(url=url, api_key=token, data_dir=data_dir, log_path=log_path)
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def gold_dir() -> Path:
+    """``../shared/data/gold`` (train.json, seeds.json); the test is skipped without it."""
+    if not (GOLD_DIR / "train.json").exists():
+        pytest.skip("../shared gold data not here")
+    return GOLD_DIR

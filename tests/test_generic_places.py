@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -25,17 +24,13 @@ def test_names_and_described_places_are_not_generic(text):
     assert not is_generic_place(text)
 
 
-GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "gold"
-
-
-@pytest.mark.skipif(not (GOLD / "train.json").exists(), reason="../shared gold data not here")
-def test_no_gold_place_is_generic():
+def test_no_gold_place_is_generic(gold_dir):
     from annotation.export import read_export
 
     places = [
         s.text
         for name in ("train.json", "seeds.json")
-        for doc in read_export(GOLD / name).documents
+        for doc in read_export(gold_dir / name).documents
         for s in doc.spans
         if s.label == "PLACE"
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -83,17 +82,13 @@ def test_spans_stay_flat_and_sorted():
     assert out == [('"دوما"', "PLACE"), ('"حرستا"', "PLACE"), ("الغوطة", "PLACE")]
 
 
-GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "gold"
-
-
-@pytest.mark.skipif(not (GOLD / "train.json").exists(), reason="../shared gold data not here")
-def test_the_gold_spans_already_follow_the_rules():
+def test_the_gold_spans_already_follow_the_rules(gold_dir):
     from annotation.export import read_export
     from model.evaluation import paragraphs_of
 
     changed, total = [], 0
     for name in ("train.json", "seeds.json"):
-        for p in paragraphs_of(read_export(GOLD / name).documents):
+        for p in paragraphs_of(read_export(gold_dir / name).documents):
             words = split_words(p.text)
             ranges = tags_to_word_ranges(spans_to_tags(p.spans, words))
             total += len(ranges)
